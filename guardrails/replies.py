@@ -1,0 +1,138 @@
+"""Every reply the bot sends is composed here, and only here, so that each one carries the clinician note.
+
+A `Reply` keeps its parts (heading, body, caution, source, note) for adapters that lay them out, such as a
+Discord embed, and `text`, the whole message as a member reads it. The fixed wording lives in
+`messages.yaml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from knowledge.models import Snippet
+
+MESSAGES_FILE = Path(__file__).with_name("messages.yaml")
+
+
+class Status(StrEnum):
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"
+    REFUSED = "refused"
+    EMERGENCY = "emergency"
+    # Adapter-level outcomes; the answer pipeline itself returns only the four above.
+    ERROR = "error"
+    COOLDOWN = "cooldown"
+    HELP = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A snippet the question nearly matched, offered as "Did you mean ...?"."""
+
+    snippet_id: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: Status
+    body: str
+    note: str
+    heading: str | None = None
+    caution: str | None = None
+    source: str | None = None
+    snippet_id: str | None = None
+    score: float | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The whole reply as one message (Discord markdown)."""
+        parts = []
+        if self.heading:
+            parts.append(f"**{self.heading}**")
+        parts.append(self.body)
+        parts.extend(f"{i}. {s.title}" for i, s in enumerate(self.suggestions, 1))
+        if self.caution:
+            parts.append(f"⚠️ **Caution:** {self.caution}")
+        if self.source:
+            parts.append(f"Source: {self.source}")
+        parts.append(f"🩺 {self.note}")
+        return "\n\n".join(parts)
+
+
+@cache
+def messages() -> dict[str, str]:
+    """The fixed reply wording, read once."""
+    with MESSAGES_FILE.open(encoding="utf-8") as file:
+        return {key: " ".join(str(value).split()) for key, value in yaml.safe_load(file).items()}
+
+
+def compose(
+    status: Status,
+    body: str,
+    *,
+    heading: str | None = None,
+    caution: str | None = None,
+    source: str | None = None,
+    snippet_id: str | None = None,
+    score: float | None = None,
+    suggestions: tuple[Suggestion, ...] = (),
+) -> Reply:
+    """The one constructor of outgoing replies: adds the clinician note."""
+    return Reply(
+        status=status,
+        body=body,
+        note=messages()["clinician_note"],
+        heading=heading,
+        caution=caution,
+        source=source,
+        snippet_id=snippet_id,
+        score=score,
+        suggestions=suggestions,
+    )
+
+
+def answer(snippet: Snippet, score: float | None = None) -> Reply:
+    return compose(
+        Status.ANSWERED,
+        f"{messages()['answer_lead']}\n> {snippet.answer}",
+        heading=snippet.title,
+        caution=snippet.caution,
+        source=snippet.citation,
+        snippet_id=snippet.id,
+        score=score,
+    )
+
+
+def unanswered(suggestions: tuple[Suggestion, ...] = (), score: float | None = None) -> Reply:
+    key = "ambiguous" if suggestions else "unanswered"
+    return compose(Status.UNANSWERED, messages()[key], suggestions=suggestions, score=score)
+
+
+def refused() -> Reply:
+    return compose(Status.REFUSED, messages()["refused"])
+
+
+def emergency(self_harm: bool = False) -> Reply:
+    return compose(Status.EMERGENCY, messages()["self_harm" if self_harm else "emergency"])
+
+
+def error() -> Reply:
+    return compose(Status.ERROR, messages()["error"])
+
+
+def cooldown(retry_after: float) -> Reply:
+    seconds = max(1, round(retry_after))
+    wait = f"{seconds} second{'s' if seconds != 1 else ''}"
+    return compose(Status.COOLDOWN, messages()["cooldown"].format(retry_after=wait))
+
+
+def help_reply() -> Reply:
+    return compose(Status.HELP, messages()["help"])

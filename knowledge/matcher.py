@@ -1,0 +1,208 @@
+"""Match a member's question to the curated snippet whose alternate phrasings it resembles most.
+
+Scoring: both the question and every curated phrasing become sets of content terms (folded words,
+stop words removed, synonyms mapped, stemmed, misspellings corrected against the knowledge base's own
+vocabulary with rapidfuzz). A phrasing's similarity to the question is the IDF-weighted Dice
+coefficient of the two sets; words no snippet contains weigh as much as the rarest known word, so a
+question about an uncovered topic ("does kratom cause liver damage?") cannot ride on one shared word.
+A snippet's score is its best phrasing's similarity, blended with how much of the question its answer
+text, title and keywords cover. `Thresholds` then decides: answer, ambiguous, or no match.
+
+Speed: an inverted index from term to snippets gives the candidates; only they are scored. Terms found
+in most snippets ("kratom", "pain") do not open the index unless the question has nothing rarer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from knowledge.models import Snippet
+from knowledge.text import stem, words
+
+VOCABULARY_FILE = Path(__file__).with_name("vocabulary.yaml")
+MAX_QUERY_TERMS = 48  # a 10,000-character message is scored on its first distinct terms only
+MIN_CORRECTABLE_LENGTH = 4  # shorter words are too ambiguous to correct ("cbd" -> "cbt")
+CORRECTION_CUTOFF = 80.0  # rapidfuzz ratio a misspelling needs to be read as a known word
+COMMON_TERM_SHARE = 0.3  # terms in more than this share of snippets do not open the candidate index
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a match is good enough to answer with.
+
+    `answer`: the least score answered; `margin`: how far the best snippet must lead the runner-up.
+    Calibrated on tests/data/calibration.yaml (see README, "Matcher calibration"), an independent set of
+    questions written without sight of the curated phrasings; the development set is only checked.
+    """
+
+    answer: float = 0.5
+    margin: float = 0.04
+    suggest: float = 0.35  # the least score offered as a "Did you mean ...?" suggestion
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    snippet: Snippet
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The ranked candidates for one question, best first (at most three)."""
+
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def score(self) -> float:
+        return self.candidates[0].score if self.candidates else 0.0
+
+    @property
+    def runner_up_score(self) -> float:
+        return self.candidates[1].score if len(self.candidates) > 1 else 0.0
+
+    def answer(self, thresholds: Thresholds) -> Snippet | None:
+        """The snippet to answer with, if the best clears the threshold and leads by the margin."""
+        if (
+            self.best
+            and self.score >= thresholds.answer
+            and self.score - self.runner_up_score >= thresholds.margin
+        ):
+            return self.best.snippet
+        return None
+
+    def is_ambiguous(self, thresholds: Thresholds) -> bool:
+        """More than one snippet fits about equally well."""
+        return self.score >= thresholds.answer and self.score - self.runner_up_score < thresholds.margin
+
+
+@cache
+def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
+    with VOCABULARY_FILE.open(encoding="utf-8") as file:
+        data = yaml.safe_load(file)
+    return frozenset(map(str, data["stopwords"])), {str(k): str(v) for k, v in data["synonyms"].items()}
+
+
+def _plain_terms(text: str) -> list[str]:
+    """Content words of `text`, synonyms mapped, not yet stemmed."""
+    stopwords, synonyms = _vocabulary()
+    out = []
+    for word in words(text):
+        for part in synonyms.get(word, word).split():
+            if part not in stopwords:
+                out.append(part.replace("'", ""))
+    return out
+
+
+def terms(text: str) -> frozenset[str]:
+    """The stemmed content terms of curated text."""
+    return frozenset(stem(word) for word in _plain_terms(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    terms: frozenset[str]
+    weight: float  # sum of the terms' IDF weights
+
+
+class Matcher:
+    """An immutable index over a list of snippets and their phrasings; build once per load."""
+
+    def __init__(
+        self, snippets: Iterable[Snippet], learned: Iterable[tuple[str, str]] = (), blend: float = 0.25
+    ):
+        """`learned`: (snippet id, question) phrasings taught by moderators, matched like curated ones.
+
+        `blend`: the weight of answer-text coverage against phrasing similarity.
+        """
+        self.snippets = tuple(snippets)
+        self.by_id = {snippet.id: snippet for snippet in self.snippets}
+        self.blend = blend
+        phrasings: dict[str, list[str]] = {s.id: [s.title, *s.questions] for s in self.snippets}
+        for snippet_id, question in learned:
+            if snippet_id in phrasings:
+                phrasings[snippet_id].append(question)
+
+        # Vocabulary for spelling correction: every plain word any snippet uses, mapped to its stem.
+        self._known_words: dict[str, str] = {}
+        docs: list[tuple[list[frozenset[str]], frozenset[str]]] = []
+        for snippet in self.snippets:
+            texts = phrasings[snippet.id]
+            context_text = " ".join([snippet.title, *snippet.keywords, snippet.answer])
+            for word in _plain_terms(" ".join([*texts, context_text])):
+                self._known_words.setdefault(word, stem(word))
+            docs.append(([terms(t) for t in texts], terms(" ".join([*snippet.keywords, context_text]))))
+
+        document_frequency: dict[str, int] = defaultdict(int)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for index, (phrase_terms, context) in enumerate(docs):
+            for term in frozenset().union(*phrase_terms, context):
+                document_frequency[term] += 1
+                postings[term].append(index)
+        n = max(len(self.snippets), 1)
+        self._idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
+        self._unknown_weight = math.log(1 + n)  # a word no snippet has weighs as much as the rarest
+        self._postings = {term: tuple(ids) for term, ids in postings.items()}
+        self._common = {term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n}
+        self._phrasings = [
+            tuple(_Phrasing(t, self._weight(t)) for t in phrase_terms if t) for phrase_terms, _ in docs
+        ]
+        self._context = [context for _, context in docs]
+        self._word_list = list(self._known_words)
+
+    def _weight(self, query_terms: Iterable[str]) -> float:
+        return sum(self._idf.get(term, self._unknown_weight) for term in query_terms)
+
+    def query_terms(self, question: str) -> frozenset[str]:
+        """The question's terms, misspellings corrected to words the knowledge base knows."""
+        out = set()
+        for word in dict.fromkeys(_plain_terms(question)):
+            if len(out) >= MAX_QUERY_TERMS:
+                break
+            term = self._known_words.get(word) or stem(word)
+            if term not in self._idf and len(word) >= MIN_CORRECTABLE_LENGTH:
+                term = self._correct(word) or term
+            out.add(term)
+        return frozenset(out)
+
+    def _correct(self, word: str) -> str | None:
+        found = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
+        return self._known_words[found[0]] if found else None
+
+    def _candidates(self, query: frozenset[str]) -> set[int]:
+        rare = [term for term in query if term in self._postings and term not in self._common]
+        if not rare:
+            known = [term for term in query if term in self._postings]
+            rare = [min(known, key=lambda t: len(self._postings[t]))] if known else []
+        return {index for term in rare for index in self._postings[term]}
+
+    def match(self, question: str, limit: int = 3) -> Match:
+        query = self.query_terms(question)
+        if not query:
+            return Match(())
+        query_weight = self._weight(query)
+        scored = []
+        for index in self._candidates(query):
+            best = 0.0
+            for phrasing in self._phrasings[index]:
+                shared = query & phrasing.terms
+                if shared:
+                    best = max(best, 2 * self._weight(shared) / (query_weight + phrasing.weight))
+            coverage = self._weight(query & self._context[index]) / query_weight
+            scored.append(((1 - self.blend) * best + self.blend * coverage, index))
+        scored.sort(reverse=True)
+        return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in scored[:limit]))
