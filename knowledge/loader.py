@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.matcher import terms
 from knowledge.models import Snippet, Source
 from knowledge.text import canonical_question
 
@@ -264,7 +265,7 @@ def _parse_snippet(
 def _cross_check(snippets: Iterable[Snippet], render: Callable[[Snippet], str] | None) -> list[Problem]:
     problems = []
     by_id: dict[str, Snippet] = {}
-    by_question: dict[str, Snippet] = {}
+    by_question: dict[frozenset[str], tuple[Snippet, str]] = {}
     for snippet in snippets:
         if (other := by_id.setdefault(snippet.id, snippet)) is not snippet:
             problems.append(
@@ -272,17 +273,15 @@ def _cross_check(snippets: Iterable[Snippet], render: Callable[[Snippet], str] |
             )
         seen: set[str] = set()
         for question in snippet.questions:
-            key = canonical_question(question)
-            if key in seen:
+            if canonical_question(question) in seen:
                 problems.append(Problem(str(snippet.file), snippet.id, "questions", f"{question!r} twice"))
-            seen.add(key)
-            other = by_question.setdefault(key, snippet)
+            seen.add(canonical_question(question))
+            # Phrasings that reduce to the same matching terms cannot tell two snippets apart.
+            key = terms(question) or frozenset([canonical_question(question)])
+            other, other_question = by_question.setdefault(key, (snippet, question))
             if other is not snippet:
-                problems.append(
-                    Problem(
-                        str(snippet.file), snippet.id, "questions", f"{question!r} is also on {other.id!r}"
-                    )
-                )
+                message = f"{question!r} matches the same as {other_question!r} on {other.id!r}"
+                problems.append(Problem(str(snippet.file), snippet.id, "questions", message))
         if render is not None and (length := len(render(snippet))) > DISCORD_MESSAGE_LIMIT:
             problems.append(
                 Problem(

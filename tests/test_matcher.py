@@ -1,0 +1,99 @@
+"""The matcher: normalisation, robustness to messy input, thresholds and the candidate index."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher, terms
+from knowledge.models import Snippet
+
+
+def snippet(sid: str, *questions: str, answer: str = "An answer.") -> Snippet:
+    return Snippet(sid, sid.title(), questions, answer, "a.txt", "Summary", "Article")
+
+
+@pytest.fixture(scope="module")
+def small() -> Matcher:
+    return Matcher(
+        [
+            snippet("storage", "how should kratom be stored", "kratom storage", "keeping kratom fresh"),
+            snippet(
+                "hair-loss", "can kratom cause hair loss", "kratom hair falling out", "balding from kratom"
+            ),
+            snippet("sourcing", "where to buy good kratom", "reputable kratom vendors", "kratom quality"),
+        ]
+    )
+
+
+def answered_id(matcher: Matcher, question: str) -> str | None:
+    found = matcher.match(question).answer(DEFAULT_THRESHOLDS)
+    return found.id if found else None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How should kratom be stored?",
+        "HOW SHOULD KRATOM BE STORED",
+        "how should kratom be stored ??!!",
+        "how shoud kratom be stord",  # typos
+        "how should kratom be stored 🌿🙏",  # emoji
+        "  how\tshould   kratom be\nstored  ",  # whitespace
+        "ｈｏｗ ｓｈｏｕｌｄ ｋｒａｔｏｍ ｂｅ ｓｔｏｒｅｄ",  # full-width letters (NFKC)
+        "how should krаtom be stored",  # Cyrillic а
+        "how should kra\u200btom be stored",  # zero-width space
+    ],
+)
+def test_messy_forms_of_a_phrasing_match_it(small: Matcher, question: str) -> None:
+    assert answered_id(small, question) == "storage"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "???", "🌿🌿🌿", "the and of is"])
+def test_empty_or_contentless_input_is_no_match(small: Matcher, question: str) -> None:
+    match = small.match(question)
+    assert match.best is None
+    assert match.answer(DEFAULT_THRESHOLDS) is None
+
+
+def test_a_10000_character_message_is_handled(small: Matcher) -> None:
+    match = small.match("kratom storage " + "lorem ipsum dolor sit amet " * 400)
+    assert match.score < DEFAULT_THRESHOLDS.answer  # mostly unknown words: no answer
+
+
+def test_an_uncovered_topic_does_not_ride_on_one_shared_word(small: Matcher) -> None:
+    assert answered_id(small, "can kratom cause liver damage") is None
+
+
+def test_returns_best_and_runner_up(small: Matcher) -> None:
+    match = small.match("kratom hair loss")
+    assert match.best is not None and match.best.snippet.id == "hair-loss"
+    assert match.score > match.runner_up_score
+
+
+def test_margin_turns_a_tie_into_no_answer() -> None:
+    tied = Matcher([snippet("a", "kratom strains effects"), snippet("b", "kratom strains effects differ")])
+    match = tied.match("kratom strains effects differ effects")
+    assert match.is_ambiguous(DEFAULT_THRESHOLDS) or match.answer(DEFAULT_THRESHOLDS) is not None
+
+
+def test_learned_phrasing_is_matched(small: Matcher) -> None:
+    question = "is my stash going off"
+    assert answered_id(small, question) is None
+    taught = Matcher(small.snippets, learned=[("storage", question)])
+    assert answered_id(taught, question) == "storage"
+
+
+def test_terms_fold_stem_and_drop_stop_words() -> None:
+    assert terms("What are the SIDE-EFFECTS of Kratom?") == terms("side effect kratom")
+    assert "the" not in terms("the kratom")
+
+
+def test_shipped_knowledge_answers_its_own_phrasings(knowledge: KnowledgeBase) -> None:
+    wrong = []
+    for s in knowledge.snippets:
+        for question in s.questions:
+            match = knowledge.match(question)
+            if match.best is None or match.best.snippet.id != s.id:
+                wrong.append((question, s.id, match.best.snippet.id if match.best else None))
+    assert not wrong

@@ -1,0 +1,116 @@
+"""Choose the matcher's threshold, margin and blend on a labelled question set.
+
+    python tools/calibrate.py tests/data/calibration.yaml [--check ../shared/eval/dev.yaml]
+
+Uses the `answered` and `unanswered` cases of a set in the evaluation format (see ../shared/eval/score.py):
+an answered case counts when the best snippet's reply matches one of its `accept` patterns and clears the
+threshold and margin; an unanswered case counts when nothing does. Prints the best settings by the mean
+of the two rates (ties: the higher threshold, the safer side), then the same settings scored on --check
+sets, which are never used to choose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.pipeline import load_knowledge
+from guardrails import Guardrails
+from guardrails import replies as compose
+from knowledge.base import KnowledgeBase
+from knowledge.matcher import Matcher, Thresholds
+
+THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(41)]
+MARGINS = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
+BLENDS = [0.0, 0.1, 0.2, 0.25, 0.3, 0.4]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    question: str
+    answerable: bool
+    accept: tuple[re.Pattern[str], ...]
+
+
+def load_cases(path: Path) -> list[Case]:
+    """The answered and unanswered cases that pass the guardrails (the matcher never sees the others)."""
+    guardrails = Guardrails.load()
+    cases = []
+    for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+        if case["expect"] in ("answered", "unanswered") and guardrails.check(case["q"]) is None:
+            accept = tuple(re.compile(p, re.IGNORECASE) for p in case.get("accept", []))
+            cases.append(Case(case["q"], case["expect"] == "answered", accept))
+    return cases
+
+
+def outcomes(matcher: Matcher, cases: list[Case]) -> list[tuple[Case, float, float, bool]]:
+    """(case, best score, lead over the runner-up, best snippet is right) per case."""
+    out = []
+    for case in cases:
+        match = matcher.match(case.question)
+        right = bool(match.best) and any(
+            p.search(compose.answer(match.best.snippet).text) for p in case.accept
+        )
+        out.append((case, match.score, match.score - match.runner_up_score, right))
+    return out
+
+
+def rates(results: list[tuple[Case, float, float, bool]], thresholds: Thresholds) -> tuple[float, float]:
+    answered = [r for r in results if r[0].answerable]
+    unanswered = [r for r in results if not r[0].answerable]
+
+    def passes(score: float, lead: float) -> bool:
+        return score >= thresholds.answer and lead >= thresholds.margin
+
+    hit = sum(right and passes(score, lead) for _, score, lead, right in answered)
+    rejected = sum(not passes(score, lead) for _, score, lead, _ in unanswered)
+    return hit / max(len(answered), 1), rejected / max(len(unanswered), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("cases", type=Path)
+    parser.add_argument("--check", type=Path, action="append", default=[])
+    parser.add_argument("--show", action="store_true", help="list the cases the chosen settings get wrong")
+    args = parser.parse_args()
+
+    knowledge: KnowledgeBase = load_knowledge()
+    cases = load_cases(args.cases)
+    best: tuple[float, float, float, Thresholds] | None = None
+    for blend in BLENDS:
+        results = outcomes(Matcher(knowledge.snippets, blend=blend), cases)
+        for answer, margin in itertools.product(THRESHOLDS, MARGINS):
+            thresholds = Thresholds(answer=answer, margin=margin)
+            answered, unanswered = rates(results, thresholds)
+            key = ((answered + unanswered) / 2, min(answered, unanswered), answer)
+            if best is None or key > best[:3]:
+                best = (*key, thresholds)
+                chosen_blend = blend
+    assert best is not None
+    thresholds = best[3]
+    print(f"chosen on {args.cases} ({len(cases)} cases): blend {chosen_blend}, {thresholds}")
+    for path in [args.cases, *args.check]:
+        results = outcomes(Matcher(knowledge.snippets, blend=chosen_blend), load_cases(path))
+        answered, unanswered = rates(results, thresholds)
+        print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
+        if args.show:
+            for case, score, lead, right in results:
+                ok = (right and score >= thresholds.answer and lead >= thresholds.margin) == case.answerable
+                if case.answerable and not right:
+                    ok = False
+                if not ok:
+                    kind = "ANS" if case.answerable else "UNA"
+                    best_id = Matcher(knowledge.snippets, blend=chosen_blend).match(case.question).best
+                    sid = best_id.snippet.id if best_id else None
+                    print(f"    {kind} {score:.2f} lead {lead:.2f} right={right} {sid}: {case.question}")
+
+
+if __name__ == "__main__":
+    main()
