@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.store import Store, UnansweredEntry, UnansweredRow
+from bot.writer import RetryingWriter
 from guardrails import Guardrails, VerdictKind
 from guardrails import replies as compose
 from guardrails.replies import Reply, Suggestion
@@ -55,6 +56,7 @@ class Pipeline:
     ) -> None:
         self.knowledge = knowledge
         self.store = store
+        self.writer = RetryingWriter(store)  # logging never blocks or breaks an answer
         self.guardrails = guardrails
         self.thresholds = thresholds
         self.keep_emergency_text = keep_emergency_text
@@ -65,19 +67,19 @@ class Pipeline:
             log.warning("emergency guidance given (rule %s, guild %s)", verdict.rule, asker.guild_id)
             reply = compose.emergency(self_harm=verdict.kind is VerdictKind.SELF_HARM)
             kept = question if self.keep_emergency_text else None
-            await self.store.record_reply(reply.status, guild_id=asker.guild_id, question=kept)
+            await self._count(reply, asker, question=kept)
             return reply
         if verdict is not None:
             log.info("dosing request refused (rule %s)", verdict.rule)
             reply = compose.refused()
-            await self.store.record_reply(reply.status, guild_id=asker.guild_id)
+            await self._count(reply, asker)
             return reply
 
         match = self.knowledge.match(question)
         snippet = match.answer(self.thresholds)
         if snippet is not None:
             reply = compose.answer(snippet, match.score)
-            await self.store.record_reply(reply.status, guild_id=asker.guild_id, snippet_id=snippet.id)
+            await self._count(reply, asker)
             return reply
         return await self._unanswered(question, asker, match)
 
@@ -93,22 +95,29 @@ class Pipeline:
             else ()
         )
         best = match.best
-        await self.store.log_unanswered(
-            UnansweredEntry(
-                question=question,
-                normalized=canonical_question(question),
-                reason="ambiguous" if ambiguous else "no_match",
-                guild_id=asker.guild_id,
-                channel_id=asker.channel_id,
-                user_id=asker.user_id,
-                message_link=asker.message_link,
-                best_snippet_id=best.snippet.id if best else None,
-                best_score=best.score if best else None,
-            )
+        entry = UnansweredEntry(
+            question=question,
+            normalized=canonical_question(question),
+            reason="ambiguous" if ambiguous else "no_match",
+            guild_id=asker.guild_id,
+            channel_id=asker.channel_id,
+            user_id=asker.user_id,
+            message_link=asker.message_link,
+            best_snippet_id=best.snippet.id if best else None,
+            best_score=best.score if best else None,
         )
+        await self.writer.submit(lambda store: store.log_unanswered(entry), "an unanswered question")
         reply = compose.unanswered(suggestions, match.score if best else None)
-        await self.store.record_reply(reply.status, guild_id=asker.guild_id)
+        await self._count(reply, asker)
         return reply
+
+    async def _count(self, reply: Reply, asker: Asker, question: str | None = None) -> None:
+        async def write(store: Store) -> None:
+            await store.record_reply(
+                reply.status, guild_id=asker.guild_id, snippet_id=reply.snippet_id, question=question
+            )
+
+        await self.writer.submit(write, f"a reply count ({reply.status})")
 
     def answer_with(self, snippet_id: str) -> Reply:
         """The answer from a chosen snippet ("Did you mean ...?"); raises KeyError for an unknown id."""
@@ -130,6 +139,7 @@ class Pipeline:
         return self.knowledge
 
     async def close(self) -> None:
+        await self.writer.close()
         await self.store.close()
 
 

@@ -7,8 +7,11 @@ with numbered migrations recorded in `PRAGMA user_version`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 REASONS = ("no_match", "ambiguous", "thumbs_down")
@@ -133,26 +138,38 @@ _ROW_COLUMNS = ", ".join(f.name for f in fields(UnansweredRow))
 
 
 class Store:
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path, busy_timeout_ms: int) -> None:
         self._db = connection
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
 
     @classmethod
-    async def open(cls, path: Path | str) -> Self:
+    async def open(cls, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Self:
         """Open (creating the folder and file when missing) and migrate the database at `path`."""
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        return cls(await cls._connect(path, busy_timeout_ms), path, busy_timeout_ms)
+
+    @classmethod
+    async def _connect(cls, path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         try:
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await cls._migrate(connection)
         except BaseException:
             await connection.close()
             raise
-        return cls(connection, path)
+        return connection
+
+    async def _reopen_if_deleted(self) -> None:
+        """SQLite keeps writing to a deleted file, and all of it would vanish at exit: start a new one."""
+        if not self.path.exists():
+            log.warning("database file %s was deleted; creating it again", self.path)
+            old, self._db = self._db, await self._connect(self.path, self.busy_timeout_ms)
+            with contextlib.suppress(sqlite3.Error):
+                await old.close()
 
     @staticmethod
     async def _migrate(connection: aiosqlite.Connection) -> None:
@@ -174,8 +191,14 @@ class Store:
         await self.close()
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = await self._db.execute(sql, params)
-        await self._db.commit()
+        await self._reopen_if_deleted()
+        try:
+            cursor = await self._db.execute(sql, params)
+            await self._db.commit()
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.rollback()
+            raise
         return cursor.lastrowid or cursor.rowcount
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

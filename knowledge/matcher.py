@@ -52,6 +52,22 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True, slots=True)
+class MatchWeights:
+    """How a snippet's score is made; calibrated with the thresholds (tools/calibrate.py).
+
+    `answer_text`: the share of the score given to how much of the question the snippet's answer text,
+    title and keywords cover (the rest: the best phrasing's similarity). `unknown`: the weight of a word
+    no snippet uses, relative to the rarest word the knowledge base knows.
+    """
+
+    answer_text: float = 0.25
+    unknown: float = 1.0
+
+
+DEFAULT_WEIGHTS = MatchWeights()
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     snippet: Snippet
     score: float
@@ -123,15 +139,15 @@ class Matcher:
     """An immutable index over a list of snippets and their phrasings; build once per load."""
 
     def __init__(
-        self, snippets: Iterable[Snippet], learned: Iterable[tuple[str, str]] = (), blend: float = 0.25
-    ):
-        """`learned`: (snippet id, question) phrasings taught by moderators, matched like curated ones.
-
-        `blend`: the weight of answer-text coverage against phrasing similarity.
-        """
+        self,
+        snippets: Iterable[Snippet],
+        learned: Iterable[tuple[str, str]] = (),
+        weights: MatchWeights = DEFAULT_WEIGHTS,
+    ) -> None:
+        """`learned`: (snippet id, question) phrasings taught by moderators, matched like curated ones."""
         self.snippets = tuple(snippets)
         self.by_id = {snippet.id: snippet for snippet in self.snippets}
-        self.blend = blend
+        self.weights = weights
         phrasings: dict[str, list[str]] = {s.id: [s.title, *s.questions] for s in self.snippets}
         for snippet_id, question in learned:
             if snippet_id in phrasings:
@@ -155,7 +171,7 @@ class Matcher:
                 postings[term].append(index)
         n = max(len(self.snippets), 1)
         self._idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
-        self._unknown_weight = math.log(1 + n)  # a word no snippet has weighs as much as the rarest
+        self._unknown_weight = weights.unknown * math.log(1 + n)
         self._postings = {term: tuple(ids) for term, ids in postings.items()}
         self._common = {term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n}
         self._phrasings = [
@@ -203,6 +219,7 @@ class Matcher:
                 if shared:
                     best = max(best, 2 * self._weight(shared) / (query_weight + phrasing.weight))
             coverage = self._weight(query & self._context[index]) / query_weight
-            scored.append(((1 - self.blend) * best + self.blend * coverage, index))
+            blend = self.weights.answer_text
+            scored.append(((1 - blend) * best + blend * coverage, index))
         scored.sort(reverse=True)
         return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in scored[:limit]))

@@ -23,11 +23,15 @@ from bot.pipeline import load_knowledge
 from guardrails import Guardrails
 from guardrails import replies as compose
 from knowledge.base import KnowledgeBase
-from knowledge.matcher import Matcher, Thresholds
+from knowledge.matcher import Matcher, MatchWeights, Thresholds
 
 THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(41)]
 MARGINS = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
-BLENDS = [0.0, 0.1, 0.2, 0.25, 0.3, 0.4]
+WEIGHTS = [
+    MatchWeights(answer_text=blend, unknown=unknown)
+    for blend in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+    for unknown in (0.4, 0.6, 0.8, 1.0)
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +88,20 @@ def main() -> None:
     knowledge: KnowledgeBase = load_knowledge()
     cases = load_cases(args.cases)
     best: tuple[float, float, float, Thresholds] | None = None
-    for blend in BLENDS:
-        results = outcomes(Matcher(knowledge.snippets, blend=blend), cases)
+    for weights in WEIGHTS:
+        results = outcomes(Matcher(knowledge.snippets, weights=weights), cases)
         for answer, margin in itertools.product(THRESHOLDS, MARGINS):
             thresholds = Thresholds(answer=answer, margin=margin)
             answered, unanswered = rates(results, thresholds)
             key = ((answered + unanswered) / 2, min(answered, unanswered), answer)
             if best is None or key > best[:3]:
                 best = (*key, thresholds)
-                chosen_blend = blend
+                chosen = weights
     assert best is not None
     thresholds = best[3]
-    print(f"chosen on {args.cases} ({len(cases)} cases): blend {chosen_blend}, {thresholds}")
+    print(f"chosen on {args.cases} ({len(cases)} cases): {chosen}, {thresholds}")
     for path in [args.cases, *args.check]:
-        results = outcomes(Matcher(knowledge.snippets, blend=chosen_blend), load_cases(path))
+        results = outcomes(Matcher(knowledge.snippets, weights=chosen), load_cases(path))
         answered, unanswered = rates(results, thresholds)
         print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
         if args.show:
@@ -107,7 +111,7 @@ def main() -> None:
                     ok = False
                 if not ok:
                     kind = "ANS" if case.answerable else "UNA"
-                    best_id = Matcher(knowledge.snippets, blend=chosen_blend).match(case.question).best
+                    best_id = Matcher(knowledge.snippets, weights=chosen).match(case.question).best
                     sid = best_id.snippet.id if best_id else None
                     print(f"    {kind} {score:.2f} lead {lead:.2f} right={right} {sid}: {case.question}")
 
