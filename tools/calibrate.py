@@ -26,11 +26,14 @@ from knowledge.base import KnowledgeBase
 from knowledge.matcher import Matcher, MatchWeights, Thresholds
 
 THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(41)]
-MARGINS = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
+# A near tie is put to the member as "Did you mean ...?" rather than decided by a hair: the margin has a
+# floor even where the data would take the top candidate every time.
+MIN_MARGIN = 0.01
+MARGINS = [MIN_MARGIN, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
 WEIGHTS = [
     MatchWeights(answer_text=blend, unknown=unknown)
     for blend in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-    for unknown in (0.4, 0.6, 0.8, 1.0)
+    for unknown in (0.6, 0.8, 1.0, 1.25, 1.5, 1.75, 2.0)
 ]
 
 
