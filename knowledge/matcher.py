@@ -3,10 +3,11 @@
 Scoring: both the question and every curated phrasing become sets of content terms (folded words,
 stop words removed, synonyms mapped, stemmed, misspellings corrected against the knowledge base's own
 vocabulary with rapidfuzz). A phrasing's similarity to the question is the IDF-weighted Dice
-coefficient of the two sets; words no snippet contains weigh as much as the rarest known word, so a
+coefficient of the two sets; words no snippet contains weigh more than the rarest known word, so a
 question about an uncovered topic ("does kratom cause liver damage?") cannot ride on one shared word.
-A snippet's score is its best phrasing's similarity, blended with how much of the question its answer
-text, title and keywords cover. `Thresholds` then decides: answer, ambiguous, or no match.
+A snippet's score is its best phrasing's similarity, blended with how much of the question the snippet's
+whole vocabulary (phrasings, answer text, title and keywords) covers. `Thresholds` then decides: answer,
+ambiguous ("Did you mean ...?"), or no match.
 
 Speed: an inverted index from term to snippets gives the candidates; only they are scored. Terms found
 in most snippets ("kratom", "pain") do not open the index unless the question has nothing rarer.
@@ -43,8 +44,8 @@ class Thresholds:
     questions written without sight of the curated phrasings; the development set is only checked.
     """
 
-    answer: float = 0.49
-    margin: float = 0.01
+    answer: float = 0.5
+    margin: float = 0.02
     suggest: float = 0.35  # the least score offered as a "Did you mean ...?" suggestion
 
 
@@ -55,12 +56,12 @@ DEFAULT_THRESHOLDS = Thresholds()
 class MatchWeights:
     """How a snippet's score is made; calibrated with the thresholds (tools/calibrate.py).
 
-    `answer_text`: the share of the score given to how much of the question the snippet's answer text,
-    title and keywords cover (the rest: the best phrasing's similarity). `unknown`: the weight of a word
-    no snippet uses, relative to the rarest word the knowledge base knows.
+    `coverage`: the share of the score given to how much of the question the snippet's whole vocabulary
+    (phrasings, answer text, title, keywords) covers; the rest is the best phrasing's similarity.
+    `unknown`: the weight of a word no snippet uses, relative to the rarest word the knowledge base knows.
     """
 
-    answer_text: float = 0.4
+    coverage: float = 0.4
     unknown: float = 1.5
 
 
@@ -161,7 +162,8 @@ class Matcher:
             context_text = " ".join([snippet.title, *snippet.keywords, snippet.answer])
             for word in _plain_terms(" ".join([*texts, context_text])):
                 self._known_words.setdefault(word, stem(word))
-            docs.append(([terms(t) for t in texts], terms(" ".join([*snippet.keywords, context_text]))))
+            phrase_terms = [terms(t) for t in texts]
+            docs.append((phrase_terms, terms(context_text).union(*phrase_terms)))
 
         document_frequency: dict[str, int] = defaultdict(int)
         postings: dict[str, list[int]] = defaultdict(list)
@@ -178,7 +180,9 @@ class Matcher:
             tuple(_Phrasing(t, self._weight(t)) for t in phrase_terms if t) for phrase_terms, _ in docs
         ]
         self._context = [context for _, context in docs]
-        self._word_list = list(self._known_words)
+        # Misspelt stop words ("shoud", "wht") are corrected to nothing rather than counted as unknown.
+        self._corrections = {**dict.fromkeys(_vocabulary()[0], ""), **self._known_words}
+        self._word_list = list(self._corrections)
 
     def _weight(self, query_terms: Iterable[str]) -> float:
         return sum(self._idf.get(term, self._unknown_weight) for term in query_terms)
@@ -194,13 +198,17 @@ class Matcher:
                 if word.isdigit():
                     continue  # "3 months": a number the snippets never use is not a topic of its own
                 if len(word) >= MIN_CORRECTABLE_LENGTH:
-                    term = self._correct(word) or term
+                    corrected = self._correct(word)
+                    if corrected == "":
+                        continue
+                    term = corrected or term
             out.add(term)
         return frozenset(out)
 
     def _correct(self, word: str) -> str | None:
+        """The stem of the known word `word` misspells, "" for a stop word, None when nothing is close."""
         found = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
-        return self._known_words[found[0]] if found else None
+        return self._corrections[found[0]] if found else None
 
     def _candidates(self, query: frozenset[str]) -> set[int]:
         rare = [term for term in query if term in self._postings and term not in self._common]
@@ -222,7 +230,7 @@ class Matcher:
                 if shared:
                     best = max(best, 2 * self._weight(shared) / (query_weight + phrasing.weight))
             coverage = self._weight(query & self._context[index]) / query_weight
-            blend = self.weights.answer_text
+            blend = self.weights.coverage
             scored.append(((1 - blend) * best + blend * coverage, index))
         scored.sort(reverse=True)
         return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in scored[:limit]))
