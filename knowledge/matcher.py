@@ -32,6 +32,7 @@ VOCABULARY_FILE = Path(__file__).with_name("vocabulary.yaml")
 MAX_QUERY_TERMS = 48  # a 10,000-character message is scored on its first distinct terms only
 MIN_CORRECTABLE_LENGTH = 4  # shorter words are too ambiguous to correct ("cbd" -> "cbt")
 CORRECTION_CUTOFF = 80.0  # rapidfuzz ratio a misspelling needs to be read as a known word
+STOPWORD_CORRECTION_CUTOFF = 90.0  # stricter: "shoud" is "should", but "heart" is not "hear"
 COMMON_TERM_SHARE = 0.3  # terms in more than this share of snippets do not open the candidate index
 
 
@@ -59,10 +60,13 @@ class MatchWeights:
     `coverage`: the share of the score given to how much of the question the snippet's whole vocabulary
     (phrasings, answer text, title, keywords) covers; the rest is the best phrasing's similarity.
     `unknown`: the weight of a word no snippet uses, relative to the rarest word the knowledge base knows.
+    `recall`: the beta of the F-measure between question and phrasing: above 1, covering the phrasing
+    counts more than covering the question (members add context words); 1 is the Dice coefficient.
     """
 
     coverage: float = 0.4
     unknown: float = 1.5
+    recall: float = 1.0
 
 
 DEFAULT_WEIGHTS = MatchWeights()
@@ -112,6 +116,11 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
     with VOCABULARY_FILE.open(encoding="utf-8") as file:
         data = yaml.safe_load(file)
     return frozenset(map(str, data["stopwords"])), {str(k): str(v) for k, v in data["synonyms"].items()}
+
+
+@cache
+def _stopword_list() -> list[str]:
+    return sorted(_vocabulary()[0])
 
 
 def _plain_terms(text: str) -> list[str]:
@@ -180,9 +189,7 @@ class Matcher:
             tuple(_Phrasing(t, self._weight(t)) for t in phrase_terms if t) for phrase_terms, _ in docs
         ]
         self._context = [context for _, context in docs]
-        # Misspelt stop words ("shoud", "wht") are corrected to nothing rather than counted as unknown.
-        self._corrections = {**dict.fromkeys(_vocabulary()[0], ""), **self._known_words}
-        self._word_list = list(self._corrections)
+        self._word_list = list(self._known_words)
 
     def _weight(self, query_terms: Iterable[str]) -> float:
         return sum(self._idf.get(term, self._unknown_weight) for term in query_terms)
@@ -206,9 +213,17 @@ class Matcher:
         return frozenset(out)
 
     def _correct(self, word: str) -> str | None:
-        """The stem of the known word `word` misspells, "" for a stop word, None when nothing is close."""
+        """The stem of the known word `word` misspells, "" for a misspelt stop word, None for neither."""
         found = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
-        return self._corrections[found[0]] if found else None
+        if found:
+            return self._known_words[found[0]]
+        # A misspelt stop word ("shoud") is dropped rather than counted as an unknown topic word.
+        stopwords = _stopword_list()
+        return (
+            ""
+            if process.extractOne(word, stopwords, scorer=fuzz.ratio, score_cutoff=STOPWORD_CORRECTION_CUTOFF)
+            else None
+        )
 
     def _candidates(self, query: frozenset[str]) -> set[int]:
         rare = [term for term in query if term in self._postings and term not in self._common]
@@ -222,13 +237,16 @@ class Matcher:
         if not query:
             return Match(())
         query_weight = self._weight(query)
+        beta2 = self.weights.recall**2
         scored = []
         for index in self._candidates(query):
             best = 0.0
             for phrasing in self._phrasings[index]:
                 shared = query & phrasing.terms
                 if shared:
-                    best = max(best, 2 * self._weight(shared) / (query_weight + phrasing.weight))
+                    # Weighted F-measure: (1 + b²)·shared / (b²·|phrasing| + |question|)
+                    shared_weight = (1 + beta2) * self._weight(shared)
+                    best = max(best, shared_weight / (beta2 * phrasing.weight + query_weight))
             coverage = self._weight(query & self._context[index]) / query_weight
             blend = self.weights.coverage
             scored.append(((1 - blend) * best + blend * coverage, index))
