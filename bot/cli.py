@@ -94,6 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(handler=cmd_run)
+
+    sync = commands.add_parser(
+        "sync", help="publish the slash commands to Discord (needs DISCORD_TOKEN), then exit"
+    )
+    sync.add_argument(
+        "--guild",
+        type=int,
+        nargs="?",
+        const=0,
+        metavar="ID",
+        help="only to this server, at once (without ID: DEV_GUILD_ID); default: every server (global)",
+    )
+    sync.set_defaults(handler=cmd_sync)
     return parser
 
 
@@ -235,4 +248,39 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "DISCORD_TOKEN is not set. Put the bot token in the environment or .env to connect to Discord, "
             "or try the same answers in the terminal with `python -m bot chat`."
         )
-    raise UsageError("the Discord adapter is not installed yet")
+    import discord
+
+    from bot import client
+
+    try:
+        return await client.run(settings)
+    except discord.LoginFailure:
+        raise UsageError("Discord rejected DISCORD_TOKEN: copy the bot token again from the portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise UsageError(
+            "Discord refused the Message Content intent that ASK_CHANNEL_IDS needs: enable it on the Bot "
+            "page of the developer portal, or leave ASK_CHANNEL_IDS empty"
+        ) from None
+
+
+async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.discord_token:
+        raise UsageError("DISCORD_TOKEN is not set: syncing the commands needs the bot's token.")
+    guild_id = args.guild
+    if guild_id == 0:
+        if settings.dev_guild_id is None:
+            raise UsageError("--guild without an ID needs DEV_GUILD_ID (a Discord server id)")
+        guild_id = settings.dev_guild_id
+    import discord
+
+    from bot import client
+
+    try:
+        synced = await client.sync(settings, guild_id)
+    except discord.LoginFailure:
+        raise UsageError("Discord rejected DISCORD_TOKEN: copy the bot token again from the portal") from None
+    except discord.HTTPException as error:
+        raise UsageError(f"Discord refused the commands: {error}") from None
+    where = f"to server {guild_id}" if guild_id else "globally"
+    print(f"Synced {len(synced)} command(s) {where}: {', '.join('/' + c.name for c in synced)}.")
+    return 0

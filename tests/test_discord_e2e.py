@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +15,10 @@ import pytest
 
 from bot.client import KratomBot
 from bot.config import Settings
-from bot.pipeline import Pipeline, open_pipeline
-from guardrails import replies
+from bot.pipeline import Pipeline, load_knowledge
+from bot.store import Store
+from guardrails import Guardrails, replies
+from knowledge.base import KnowledgeBase
 from tests.fake_discord import FakeDiscord, FakeUser, Sent, World, make_world
 
 NOTE = replies.messages()["clinician_note"]
@@ -53,17 +58,34 @@ def make_settings(tmp_path: Path, world: World, **overrides: object) -> Settings
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+@functools.cache
+def real_knowledge() -> KnowledgeBase:
+    """The real knowledge base, loaded once (a pipeline swaps in a new one when taught or reloaded)."""
+    return load_knowledge()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, **overrides: object) -> AsyncIterator[Harness]:
+    """The bot, on a fresh database, connected to a fresh fake Discord; everything closed after."""
     world, _ = make_world()
-    pipeline = await open_pipeline(make_settings(tmp_path, world))
+    settings = make_settings(tmp_path, world, **overrides)
+    store = await Store.open(settings.database_path)
     try:
-        bot = KratomBot(make_settings(tmp_path, world), pipeline, guild_ready_timeout=0.2)
+        pipeline = Pipeline(
+            real_knowledge(), store, Guardrails.load(), settings.thresholds, settings.keep_emergency_text
+        )
+        bot = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
         async with FakeDiscord(guilds=world.guilds, users=world.users) as fake, fake.running(bot):
             yield Harness(fake, bot, world, pipeline)
             assert not fake.unknown_requests, fake.unknown_requests
     finally:
-        await pipeline.close()
+        await store.close()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path) as running:
+        yield running
 
 
 def assert_answer(sent: Sent) -> None:
@@ -93,20 +115,12 @@ async def test_logs_in_and_reaches_ready(harness: Harness) -> None:
 
 
 async def test_no_message_content_intent_without_ask_channels(tmp_path: Path) -> None:
-    world, _ = make_world()
-    settings = make_settings(tmp_path, world, ask_channel_ids=frozenset())
-    pipeline = await open_pipeline(settings)
-    try:
-        bot = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
-        async with FakeDiscord(guilds=world.guilds, users=world.users) as fake, fake.running(bot):
-            identify = next(op for op in fake.gateway_ops if op["op"] == 2)
-            intents = discord.Intents._from_value(identify["d"]["intents"])
-            assert not intents.message_content and intents.guild_messages and intents.dm_messages
-            # A mention still works: Discord delivers its content without the intent.
-            sent = await fake.message(world.member, f"<@{bot.user.id}> {ANSWERED}", channel_id=world.general)
-            assert_answer(await fake.reply_to(sent["id"]))
-    finally:
-        await pipeline.close()
+    async with running_bot(tmp_path, ask_channel_ids=frozenset()) as h:
+        identify = next(op for op in h.fake.gateway_ops if op["op"] == 2)
+        intents = discord.Intents._from_value(identify["d"]["intents"])
+        assert not intents.message_content and intents.guild_messages and intents.dm_messages
+        # A mention still works: Discord delivers its content without the intent.
+        assert_answer(await h.mention(h.world.member, ANSWERED))
 
 
 # -- members ----------------------------------------------------------------------------------------------
@@ -192,22 +206,19 @@ async def test_everyone_in_a_question_pings_nobody(harness: Harness) -> None:
 
 
 async def test_cooldown_is_ephemeral_and_carries_the_note(tmp_path: Path) -> None:
-    world, _ = make_world()
-    settings = make_settings(tmp_path, world, cooldown_questions=1, cooldown_seconds=600.0)
-    pipeline = await open_pipeline(settings)
-    try:
-        bot = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
-        async with FakeDiscord(guilds=world.guilds, users=world.users) as fake, fake.running(bot):
-            first = await fake.slash(world.member, "ask", {"question": ANSWERED}, channel_id=world.general)
-            assert_answer(await fake.response_to(first["id"]))
-            second = await fake.slash(world.member, "ask", {"question": ANSWERED}, channel_id=world.general)
-            reply = await fake.response_to(second["id"])
-            assert reply.ephemeral and NOTE in reply.text and "wait" in reply.text
-            # Another member is not slowed down.
-            third = await fake.slash(world.moderator, "ask", {"question": ANSWERED}, channel_id=world.general)
-            assert_answer(await fake.response_to(third["id"]))
-    finally:
-        await pipeline.close()
+    async with running_bot(tmp_path, cooldown_questions=1, cooldown_seconds=600.0) as h:
+        assert_answer(await h.slash(h.world.member, "ask", {"question": ANSWERED}))
+        reply = await h.slash(h.world.member, "ask", {"question": ANSWERED})
+        assert reply.ephemeral and NOTE in reply.text and "wait" in reply.text
+        # In a channel the notice replies to the message, once per wait; then the bot stays quiet.
+        notice = await h.mention(h.world.member, ANSWERED)
+        assert not notice.ephemeral and "wait" in notice.text
+        quiet = await h.fake.message(
+            h.world.member, f"<@{h.bot.user.id}> {ANSWERED}", channel_id=h.world.general
+        )
+        # Another member is not slowed down (and is answered after `quiet` was handled).
+        assert_answer(await h.slash(h.world.moderator, "ask", {"question": ANSWERED}))
+        assert not any(s.reply_to == int(quiet["id"]) for s in h.fake.sent)
 
 
 async def test_thumbs_down_is_logged_and_counted(harness: Harness) -> None:
@@ -234,30 +245,21 @@ async def test_thumbs_down_is_logged_and_counted(harness: Harness) -> None:
 
 async def test_votes_survive_a_restart(tmp_path: Path) -> None:
     """The buttons are dynamic items: a new client, with no memory of the message, still handles them."""
-    world, _ = make_world()
-    settings = make_settings(tmp_path, world)
-    pipeline = await open_pipeline(settings)
-    try:
-        async with FakeDiscord(guilds=world.guilds, users=world.users) as fake:
-            first = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
-            async with fake.running(first):
-                sent = await fake.message(
-                    world.member, f"<@{first.user.id}> {ANSWERED}", channel_id=world.general
-                )
-                answer = await fake.reply_to(sent["id"])
-            second = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
-            async with fake.running(second):
-                down = next(c for c in answer.custom_ids if c.startswith("kb:vote:down:"))
-                click = await fake.click(world.member, answer, down)
-                assert (await fake.callback_to(click["id"]))[0] == 6
+    async with running_bot(tmp_path) as h:
+        answer = await h.mention(h.world.member, ANSWERED)
+        settings, pipeline, fake = h.bot.settings, h.pipeline, h.fake
+        await h.bot.close()
+        second = KratomBot(settings, pipeline, guild_ready_timeout=0.2)
+        async with fake.running(second):
+            down = next(c for c in answer.custom_ids if c.startswith("kb:vote:down:"))
+            click = await fake.click(h.world.member, answer, down)
+            assert (await fake.callback_to(click["id"]))[0] == 6
 
-                async def logged() -> list:
-                    rows = await pipeline.store.unanswered(guild_id=world.guild.id)
-                    return [r for r in rows if r.reason == "thumbs_down"]
+            async def logged() -> list:
+                rows = await pipeline.store.unanswered(guild_id=h.world.guild.id)
+                return [r for r in rows if r.reason == "thumbs_down"]
 
-                assert (await poll(logged))[0].question == ANSWERED
-    finally:
-        await pipeline.close()
+            assert (await poll(logged))[0].question == ANSWERED
 
 
 async def test_did_you_mean_offers_choices_and_a_click_answers(harness: Harness) -> None:
@@ -365,6 +367,26 @@ async def test_dismiss_export_stats_and_reload(harness: Harness) -> None:
     assert reload.ephemeral and "reloaded" in reload.text.lower()
     refused = await harness.slash(world.member, "kb reload")
     assert refused.ephemeral and "moderators" in refused.text.lower()
+
+
+async def test_kb_reload_keeps_the_knowledge_when_a_file_is_broken(tmp_path: Path) -> None:
+    snippets = tmp_path / "snippets"
+    shutil.copytree(real_knowledge().snippets[0].file.parent, snippets)  # type: ignore[union-attr]
+    async with running_bot(tmp_path, snippets_dir=snippets) as h:
+        broken = snippets / "side_effects.yaml"
+        text = broken.read_text(encoding="utf-8")
+        broken.write_text(
+            text.replace("title: Reported side effects", "titel: Reported side effects"), "utf-8"
+        )
+        reply = await h.slash(h.world.moderator, "kb reload")
+        assert reply.ephemeral and "previous knowledge stays" in reply.text
+        assert "side_effects.yaml" in reply.text and "'kratom-side-effects'" in reply.text
+        assert "field 'title'" in reply.text
+        assert_answer(await h.mention(h.world.member, ANSWERED))  # still answered from the old knowledge
+
+        broken.write_text(text, "utf-8")
+        reply = await h.slash(h.world.moderator, "kb reload")
+        assert reply.ephemeral and "reloaded" in reply.text.lower()
 
 
 # -- the connection ---------------------------------------------------------------------------------------
