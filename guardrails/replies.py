@@ -3,10 +3,17 @@
 A `Reply` keeps its parts (heading, body, caution, source, note) for adapters that lay them out, such as a
 Discord embed, and `text`, the whole message as a member reads it. The fixed wording lives in
 `messages.yaml`.
+
+The last step of `compose` is the output check: a reply whose text would state an amount with a unit
+("5 g", "2 teaspoons", "300mg", "half a teaspoon") or a counted frequency ("twice a day", "every 4 hours"),
+whatever its origin, is withheld and replaced with the refusal, and the event is logged at ERROR (status
+and snippet id, never the text).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -15,8 +22,39 @@ from pathlib import Path
 import yaml
 
 from knowledge.models import Snippet
+from knowledge.text import fold
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yaml")
+
+log = logging.getLogger(__name__)
+
+_NUMBER = (
+    r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|a hundred|hundred|a couple(?: of)?|a few|several|half|a half|a quarter|quarter)"
+)
+_UNIT = (
+    r"(?:g|gr|gm|gms|grams?|grammes?|mg|mgs|milligrams?|milligrammes?|mcg|µg|ug|micrograms?|kg|kilograms?|"
+    r"tsp|tsps|teaspoons?|teaspoonfuls?|tbsp|tbsps|tbs|tablespoons?|tablespoonfuls?|spoons?|spoonfuls?|"
+    r"scoops?|caps|capsules?|pills?|tablets?|tabs|ml|mls|millilit(?:er|re)s?|cc|oz|ounces?|drops?|"
+    r"doses?|servings?|shots?)"
+)
+# An amount with a unit: "5 g", "2-3 teaspoons", "300mg", "2 or 3 capsules", "half a teaspoon", "one gram".
+DOSE_FIGURE = re.compile(
+    rf"\b{_NUMBER}(?:\s*(?:-|to|or|and)\s*{_NUMBER})?[\s-]*(?:an?\s+)?{_UNIT}\b", re.IGNORECASE
+)
+# A counted frequency or schedule: "twice a day", "3 times a day", "3x daily", "every 4 hours".
+FREQUENCY_FIGURE = re.compile(
+    rf"\b(?:{_NUMBER}\s*(?:times?|x)|once|twice|thrice)\s+(?:a|an|per|each|every)\s+(?:day|night|week|hour)s?\b"
+    rf"|\b{_NUMBER}\s*(?:times?|x)\s+daily\b"
+    rf"|\bevery\s+{_NUMBER}(?:\s*(?:-|to|or)\s*{_NUMBER})?\s*(?:hours?|hrs?|days?|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+
+
+def states_amount(text: str) -> bool:
+    """Whether `text` states an amount with a unit or a counted frequency (checked on the folded text too)."""
+    folded = fold(text)
+    return any(pattern.search(form) for pattern in (DOSE_FIGURE, FREQUENCY_FIGURE) for form in (text, folded))
 
 
 class Status(StrEnum):
@@ -85,8 +123,8 @@ def compose(
     score: float | None = None,
     suggestions: tuple[Suggestion, ...] = (),
 ) -> Reply:
-    """The one constructor of outgoing replies: adds the clinician note."""
-    return Reply(
+    """The one constructor of outgoing replies: adds the clinician note, then runs the output check."""
+    reply = Reply(
         status=status,
         body=body,
         note=messages()["clinician_note"],
@@ -97,6 +135,19 @@ def compose(
         score=score,
         suggestions=suggestions,
     )
+    if states_amount(reply.text):
+        log.error(
+            "OUTPUT CHECK: reply withheld, it would state an amount or a frequency "
+            "(status %s, snippet %s); the refusal was sent instead",
+            status,
+            snippet_id,
+        )
+        return _refusal()
+    return reply
+
+
+def _refusal() -> Reply:
+    return Reply(status=Status.REFUSED, body=messages()["refused"], note=messages()["clinician_note"])
 
 
 def answer(snippet: Snippet, score: float | None = None) -> Reply:

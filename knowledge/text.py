@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 import snowballstemmer
@@ -33,6 +34,15 @@ _LOOKALIKES = str.maketrans(
         "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
         "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+    }
+)  # fmt: skip
+
+# Cyrillic letters read by sound rather than by shape ("р" is "r", not "p"): a second reading that the
+# guardrails also check, since people who type look-alikes do not agree on which Latin letter they mean.
+_CYRILLIC_SOUNDS = str.maketrans(
+    {
+        "р": "r", "н": "n", "в": "v", "у": "u", "х": "h", "с": "s", "к": "k", "т": "t", "м": "m",
+        "г": "g", "д": "d", "л": "l", "п": "p", "и": "i", "з": "z", "б": "b", "ф": "f", "ь": "", "ъ": "",
     }
 )  # fmt: skip
 
@@ -67,9 +77,45 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def despace(folded: str) -> str:
-    """Join letters spelled out one at a time: "m u c h" -> "much"."""
-    return _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*]+", "", m.group(0)), folded)
+def despace(folded: str, split: Callable[[str], str] | None = None) -> str:
+    """Join letters spelled out one at a time: "m u c h" -> "much".
+
+    A run of spelled-out letters often holds several words ("h o w m u c h"); `split`, if given, is applied
+    to each joined run and may cut it back into words (see `segment`).
+    """
+
+    def join(match: re.Match[str]) -> str:
+        run = re.sub(r"[ .\-_*]+", "", match.group(0))
+        return split(run) if split is not None else run
+
+    return _SPACED_LETTERS.sub(join, folded)
+
+
+def segment(run: str, vocabulary: Collection[str], max_word: int = 16) -> str:
+    """Cut `run` into the fewest words of `vocabulary` ("howmuch" -> "how much"), or return it unchanged."""
+    if run in vocabulary or not run:
+        return run
+    n = len(run)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for end in range(1, n + 1):
+        for start in range(max(0, end - max_word), end):
+            head = best[start]
+            if head is not None and run[start:end] in vocabulary:
+                candidate = [*head, run[start:end]]
+                current = best[end]
+                if current is None or len(candidate) < len(current):
+                    best[end] = candidate
+    words_found = best[n]
+    return " ".join(words_found) if words_found else run
+
+
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+
+def squeeze(folded: str) -> str:
+    """Collapse a letter repeated three or more times: "muchhhh" -> "much", "pleeease" -> "please"."""
+    return _REPEATS.sub(r"\1", folded)
 
 
 def deleet(folded: str) -> str:
@@ -79,6 +125,15 @@ def deleet(folded: str) -> str:
         lambda m: m.group(0).translate(_LEET) if re.search(r"[a-z]", m.group(0)) else m.group(0),
         folded,
     )
+
+
+def has_cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+def transliterate(text: str) -> str:
+    """`fold`, reading Cyrillic letters by their sound: "gр\u0430ms" -> "grams" (fold alone gives "gpams")."""
+    return fold(unicodedata.normalize("NFKC", text).casefold().translate(_CYRILLIC_SOUNDS))
 
 
 def canonical_question(text: str) -> str:
