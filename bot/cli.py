@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="only to this server, at once (without ID: DEV_GUILD_ID); default: every server (global)",
     )
+    sync.add_argument("--clear", action="store_true", help="remove the commands from that scope instead")
     sync.set_defaults(handler=cmd_sync)
     return parser
 
@@ -276,11 +277,14 @@ async def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from bot import client
 
     try:
-        synced = await client.sync(settings, guild_id)
+        synced = await client.sync(settings, guild_id, clear=args.clear)
     except discord.LoginFailure:
         raise UsageError("Discord rejected DISCORD_TOKEN: copy the bot token again from the portal") from None
     except discord.HTTPException as error:
         raise UsageError(f"Discord refused the commands: {error}") from None
-    where = f"to server {guild_id}" if guild_id else "globally"
-    print(f"Synced {len(synced)} command(s) {where}: {', '.join('/' + c.name for c in synced)}.")
+    if args.clear:
+        print(f"Removed the commands {f'from server {guild_id}' if guild_id else 'globally'}.")
+    else:
+        where = f"to server {guild_id}" if guild_id else "globally"
+        print(f"Synced {len(synced)} command(s) {where}: {', '.join('/' + c.name for c in synced)}.")
     return 0

@@ -129,17 +129,22 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-async def sync(settings: Settings, guild_id: int | None = None) -> list[app_commands.AppCommand]:
-    """`python -m bot sync`: log in (no gateway), publish the command tree globally or to one server."""
+async def sync(
+    settings: Settings, guild_id: int | None = None, *, clear: bool = False
+) -> list[app_commands.AppCommand]:
+    """`python -m bot sync`: log in (no gateway), publish the command tree globally or to one server.
+
+    `clear` publishes an empty tree instead: it removes the commands from that scope."""
     assert settings.discord_token
     pipeline = await open_pipeline(settings)
     try:
         async with KratomBot(settings, pipeline) as bot:
             await bot.login(settings.discord_token)  # runs setup_hook: the extensions fill the tree
-            if guild_id is None:
-                return await bot.tree.sync()
-            guild = discord.Object(id=guild_id)
-            bot.tree.copy_global_to(guild=guild)
+            guild = discord.Object(id=guild_id) if guild_id is not None else None
+            if clear:
+                bot.tree.clear_commands(guild=guild)
+            elif guild is not None:
+                bot.tree.copy_global_to(guild=guild)
             return await bot.tree.sync(guild=guild)
     finally:
         await pipeline.close()

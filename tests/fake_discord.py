@@ -242,7 +242,10 @@ class FakeDiscord:
         users: list[FakeUser] | None = None,
         bot_user: FakeUser | None = None,
         application_id: int | None = None,
+        token: str | None = None,
     ) -> None:
+        """`token`: when given, REST requests with another bot token get 401 (login fails)."""
+        self.token = token
         self.bot_user = bot_user or FakeUser(snowflake(), "KratomBot", bot=True)
         self.application_id = application_id or self.bot_user.id
         self.guilds = {g.id: g for g in guilds or []}
@@ -746,6 +749,8 @@ class FakeDiscord:
         record = FakeRequest(request.method, path, dict(request.query), body, files)
         self.requests.append(record)
         parts = path.strip("/").split("/")
+        if self.token is not None and request.headers.get("Authorization") != f"Bot {self.token}":
+            return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
         try:
             response = await self._route(request.method, parts, body or {}, files)
         finally:

@@ -83,6 +83,7 @@ def mock_interaction(
     for name in ("send_message", "edit_message", "defer", "autocomplete"):
         setattr(interaction.response, name, mock.AsyncMock())
     interaction.response.is_done.return_value = False
+    interaction.delete_original_response = mock.AsyncMock()
     interaction.followup = mock.MagicMock(spec_set=discord.Webhook)
     interaction.followup.send = mock.AsyncMock()
     return interaction

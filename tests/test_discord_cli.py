@@ -71,7 +71,7 @@ async def test_sync_publishes_the_tree_globally_or_to_one_server(
         moderation = {c["name"]: c for c in fake.commands[None]}["unanswered"]
         assert int(moderation["default_member_permissions"]) == 1 << 13 and moderation["contexts"] == [0]
 
-        assert await cli.cmd_sync(argparse.Namespace(guild=0), settings) == 0
+        assert await cli.cmd_sync(argparse.Namespace(guild=0, clear=False), settings) == 0
         assert {c["name"] for c in fake.commands[world.guild.id]} == COMMANDS
         assert f"to server {world.guild.id}" in capsys.readouterr().out
         assert fake.gateway_ops == []  # synced over REST only: no gateway session
@@ -101,3 +101,22 @@ async def test_run_serves_until_sigterm_then_closes_the_store_without_logging_th
     assert len(closed) == 1
     assert caplog.records and TOKEN not in caplog.text
     assert "SIGTERM received" in caplog.text
+
+
+async def test_sync_clear_removes_the_commands_from_a_server(tmp_path: Path) -> None:
+    world, _ = make_world()
+    settings = Settings(discord_token=TOKEN, database_path=tmp_path / "bot.sqlite3")
+    async with FakeDiscord(guilds=world.guilds, users=world.users) as fake:
+        await client.sync(settings, world.guild.id)
+        assert len(fake.commands[world.guild.id]) == len(COMMANDS)
+        assert await cli.cmd_sync(argparse.Namespace(guild=world.guild.id, clear=True), settings) == 0
+        assert fake.commands[world.guild.id] == []
+
+
+@pytest.mark.parametrize("command", [cli.cmd_run, cli.cmd_sync])
+async def test_a_rejected_token_is_a_user_error(tmp_path: Path, command, root_logging: None) -> None:
+    world, _ = make_world()
+    settings = Settings(discord_token="wrong-token", database_path=tmp_path / "bot.sqlite3")
+    async with FakeDiscord(guilds=world.guilds, users=world.users, token=TOKEN):
+        with pytest.raises(cli.UsageError, match="rejected DISCORD_TOKEN"):
+            await command(argparse.Namespace(guild=None, clear=False), settings)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -387,6 +388,23 @@ async def test_kb_reload_keeps_the_knowledge_when_a_file_is_broken(tmp_path: Pat
         broken.write_text(text, "utf-8")
         reply = await h.slash(h.world.moderator, "kb reload")
         assert reply.ephemeral and "reloaded" in reply.text.lower()
+
+
+async def test_a_slow_answer_is_acknowledged_then_followed_up(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module the bot loaded as an extension (load_extension executes it anew).
+    loaded = sys.modules[type(harness.bot.get_cog("Asking")).__module__]
+    monkeypatch.setattr(loaded, "ACK_DEADLINE", 0.0)
+    answered = await harness.slash(harness.world.member, "ask", {"question": ANSWERED})
+    assert answered.kind == "followup" and not answered.ephemeral
+    assert_answer(answered)
+    refused = await harness.slash(
+        harness.world.member, "ask", {"question": "how many grams of kratom should I take for my back pain?"}
+    )
+    assert refused.kind == "followup" and refused.ephemeral and NOTE in refused.text
+    deleted = [r for r in harness.fake.requests if r.method == "DELETE"]
+    assert len(deleted) == 1 and deleted[0].path.endswith("/messages/@original")
 
 
 # -- the connection ---------------------------------------------------------------------------------------

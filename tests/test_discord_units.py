@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from unittest import mock
 
@@ -13,6 +14,7 @@ from bot import embeds
 from bot.checks import NotModerator, check_moderator, is_moderator
 from bot.client import intents_for
 from bot.config import Settings
+from bot.exts import asking
 from bot.exts.asking import MAX_QUESTION_LENGTH, Asking, MemberCooldown, looks_like_question
 from bot.exts.feedback import Feedback, question_of
 from bot.exts.review import stats_embed
@@ -244,6 +246,46 @@ async def test_ask_is_ephemeral_for_private_replies(reply: Reply, ephemeral: boo
     await Asking.ask.callback(Asking(bot), interaction, "a question?")
     assert interaction.response.send_message.await_args.kwargs["ephemeral"] is ephemeral
     assert NOTE in (sent_embed(interaction.response.send_message).footer.text or "")
+
+
+@pytest.mark.parametrize("reply", [replies.refused(), replies.answer(SNIPPET)], ids=["refused", "answered"])
+async def test_a_slow_answer_is_acknowledged_then_followed_up(
+    reply: Reply, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asking, "ACK_DEADLINE", 0.01)
+    bot = mock_bot()
+
+    async def slow(*args: object) -> Reply:
+        await asyncio.sleep(0.2)
+        return reply
+
+    bot.pipeline.ask.side_effect = slow
+    interaction = mock_interaction(guild=mock_guild())
+    await Asking.ask.callback(Asking(bot), interaction, "a question?")
+    interaction.response.defer.assert_awaited_once_with(thinking=True)
+    interaction.response.send_message.assert_not_awaited()
+    embed = sent_embed(interaction.followup.send)
+    assert NOTE in (embed.footer.text or "")
+    kwargs = interaction.followup.send.await_args.kwargs
+    if reply.status is Status.REFUSED:  # private: the public "thinking" message is removed
+        interaction.delete_original_response.assert_awaited_once()
+        assert kwargs["ephemeral"] is True
+    else:
+        interaction.delete_original_response.assert_not_awaited()
+        assert "view" in kwargs and "ephemeral" not in kwargs
+
+
+async def test_an_error_handling_a_message_sends_the_error_reply(caplog: pytest.LogCaptureFixture) -> None:
+    bot = mock_bot()
+    cog = Asking(bot)
+    message = mock_message("what is kratom?", guild=None)
+    with (
+        mock.patch.object(cog, "handle_message", side_effect=RuntimeError("boom")),
+        caplog.at_level(logging.ERROR),
+    ):
+        await cog.on_message(message)
+    assert replies.error().body in (sent_embed(message.channel.send).description or "")
+    assert "boom" in caplog.text
 
 
 async def test_ask_cooldown_is_ephemeral_with_the_note() -> None:

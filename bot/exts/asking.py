@@ -7,6 +7,7 @@ ephemeral; in channels they reply to the message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_LENGTH = 1000  # longer messages get the help reply
+ACK_DEADLINE = 2.0  # seconds before /ask is acknowledged and answered by a follow-up (Discord allows 3)
 PRIVATE_STATUSES = frozenset({Status.REFUSED, Status.EMERGENCY, Status.ERROR, Status.COOLDOWN, Status.HELP})
 QUESTION_WORDS = frozenset(
     """what whats what's how hows how's why is are does do did can could should would will was were
@@ -99,7 +101,36 @@ class Asking(commands.Cog):
         asker = Asker(
             user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=interaction.channel_id
         )
-        await self._respond(interaction, await self.answer(text, asker), question=text)
+        answering = asyncio.ensure_future(self.answer(text, asker))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(answering), ACK_DEADLINE)
+        except TimeoutError:
+            # Slow (a busy database): acknowledge before Discord's 3 seconds run out, then follow up.
+            await self._respond_late(interaction, answering, text)
+            return
+        await self._respond(interaction, reply, question=text)
+
+    async def _respond_late(
+        self, interaction: discord.Interaction, answering: asyncio.Future[Reply], question: str
+    ) -> None:
+        try:
+            await interaction.response.defer(thinking=True)
+        except discord.HTTPException:
+            log.exception("could not acknowledge /ask (interaction %s)", interaction.id)
+        reply = await answering
+        view = reply_view(reply, interaction.user.id)
+        embed = reply_embed(reply, question=question if view else None)
+        try:
+            if reply.status in PRIVATE_STATUSES:
+                # The "thinking" message is public: replace it with an ephemeral follow-up.
+                await interaction.delete_original_response()
+                await interaction.followup.send(embed=embed, ephemeral=True)
+            elif view is not None:
+                await interaction.followup.send(embed=embed, view=view)
+            else:
+                await interaction.followup.send(embed=embed)
+        except discord.HTTPException:
+            log.exception("could not follow up /ask (interaction %s)", interaction.id)
 
     async def _respond(
         self, interaction: discord.Interaction, reply: Reply, question: str | None = None
@@ -145,6 +176,13 @@ class Asking(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self.handle_message(message)
+        except Exception:
+            log.exception("error while handling message %s", message.id)
+            await self.send_reply(message, replies.error())
+
+    async def handle_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if message.author.bot or message.webhook_id is not None or me is None or message.author.id == me.id:
             return
