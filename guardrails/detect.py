@@ -131,7 +131,7 @@ class Normaliser:
             sounded = transliterate(text)
             forms += [sounded, despace(sounded, self._split)]
         seen: dict[str, None] = {}
-        for form in forms:
+        for form in dict.fromkeys(forms):
             seen.setdefault(self.canonical(form), None)
         return "\n".join(seen)
 
@@ -315,6 +315,10 @@ class _Loader:
                     if ref not in signals:
                         raise self.fail(where, f"{key}: unknown signal {ref!r}")
             rules.append(Rule(name, kind, parts["all"], parts["any"], parts["unless"]))
+        used = {ref for rule in rules for refs in (rule.all, rule.any, rule.unless) for ref in refs}
+        for name in signals:
+            if name not in used:
+                raise self.fail(f"signal {name!r}", "is not used by any rule (remove it or use it)")
         return sorted(rules, key=lambda rule: PRIORITY.index(rule.kind))
 
 
