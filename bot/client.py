@@ -77,7 +77,7 @@ class KratomBot(commands.Bot):
     ) -> None:
         """The last resort for an app command: log it with its traceback, tell the member."""
         if isinstance(error, app_commands.CheckFailure):
-            # Extensions answer their own check failures; this is a command used where it cannot run.
+            # Not a moderator, or a server command in a DM: the check's message says which.
             message = str(error) or "You can't use this command here."
             await send_ephemeral(interaction, content=message)
             return
