@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge.errors import KnowledgeError, Problem
 from knowledge.matcher import terms
 from knowledge.models import Snippet, Source
 from knowledge.text import canonical_question
@@ -40,30 +40,6 @@ _DOSE_FIGURE = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:g|grams?|mg|milligrams?|tsp|teaspoons?|tbsp|tablespoons?|capsules?|times)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    file: str
-    snippet: str | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.snippet:
-            where += f": snippet {self.snippet!r}"
-        if self.field:
-            where += f", field {self.field!r}"
-        return f"{where}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge files are invalid; `problems` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 def quote_form(text: str) -> str:

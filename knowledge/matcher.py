@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from knowledge.errors import KnowledgeError, Problem
 from knowledge.models import Snippet
 from knowledge.text import stem, words
 
@@ -115,7 +116,17 @@ class Match:
 def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
     with VOCABULARY_FILE.open(encoding="utf-8") as file:
         data = yaml.safe_load(file)
-    return frozenset(map(str, data["stopwords"])), {str(k): str(v) for k, v in data["synonyms"].items()}
+    stopwords, synonyms = data["stopwords"], data["synonyms"]
+    # YAML reads bare on/off/yes/no/true/false as booleans: such a word must be quoted.
+    problems = [
+        Problem(str(VOCABULARY_FILE), None, field, f"{word!r} is not text (quote it)")
+        for field, entries in (("stopwords", stopwords), ("synonyms", [*synonyms, *synonyms.values()]))
+        for word in entries
+        if not isinstance(word, str)
+    ]
+    if problems:
+        raise KnowledgeError(problems)
+    return frozenset(stopwords), dict(synonyms)
 
 
 @cache
