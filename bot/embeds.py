@@ -23,6 +23,7 @@ CAUTION_FIELD = "⚠️ Caution"
 SOURCE_FIELD = "Source"
 QUESTION_FIELD = "You asked"
 NOTE_PREFIX = "🩺 "
+ECHOES_QUESTION = frozenset({Status.ANSWERED, Status.UNANSWERED})
 
 COLOURS: dict[Status, discord.Colour] = {
     Status.ANSWERED: discord.Colour.blurple(),
@@ -54,7 +55,9 @@ def reply_embed(reply: Reply, *, question: str | None = None) -> discord.Embed:
         embed.add_field(name=CAUTION_FIELD, value=clip(reply.caution, FIELD_VALUE_LIMIT), inline=False)
     if reply.source:
         embed.add_field(name=SOURCE_FIELD, value=clip(reply.source, FIELD_VALUE_LIMIT), inline=False)
-    if question:
+    # Only answers and "Did you mean" echo the question (for feedback): a refused or emergency message is
+    # never repeated back, so an amount it named cannot reach the channel in the bot's voice.
+    if question and reply.status in ECHOES_QUESTION:
         embed.add_field(name=QUESTION_FIELD, value=clip(question, FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=clip(NOTE_PREFIX + reply.note, FOOTER_LIMIT))
     return embed

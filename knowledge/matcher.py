@@ -47,7 +47,7 @@ class Thresholds:
     """
 
     answer: float = 0.5
-    margin: float = 0.02
+    margin: float = 0.01
     suggest: float = 0.35  # the least score offered as a "Did you mean ...?" suggestion
 
 
@@ -65,7 +65,7 @@ class MatchWeights:
     counts more than covering the question (members add context words); 1 is the Dice coefficient.
     """
 
-    coverage: float = 0.4
+    coverage: float = 0.6
     unknown: float = 1.5
     recall: float = 1.0
 

@@ -381,18 +381,13 @@ def test_verdict_kinds(guardrails: Guardrails, message: str, kind: VerdictKind) 
     assert verdict.rule.startswith(kind.value.split("_")[0])
 
 
-# Snippet phrasings that are personal dosing requests by the rules of the issue (a substitution of kratom
-# for the asker's treatment): refused on purpose; the curators have been asked to drop them.
-REFUSED_PHRASINGS = {"can kratom replace my normal pain treatment"}
-
-
 def test_knowledge_base_questions_are_not_flagged(guardrails: Guardrails, knowledge: KnowledgeBase) -> None:
     """The phrasings the curators wrote for every snippet are answerable questions: none is flagged."""
     flagged_ = [
         (snippet.id, question)
         for snippet in knowledge.snippets
         for question in snippet.questions
-        if guardrails.check(question) is not None and question not in REFUSED_PHRASINGS
+        if guardrails.check(question) is not None
     ]
     assert not flagged_
 

@@ -32,7 +32,7 @@ MIN_MARGIN = 0.01
 MARGINS = [MIN_MARGIN, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
 WEIGHTS = [
     MatchWeights(coverage=blend, unknown=unknown, recall=recall)
-    for blend in (0.0, 0.2, 0.3, 0.4, 0.5)
+    for blend in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
     for unknown in (0.8, 1.0, 1.25, 1.5, 2.0)
     for recall in (0.75, 1.0, 1.5, 2.0)
 ]
