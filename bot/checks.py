@@ -8,16 +8,14 @@ from collections.abc import Collection
 import discord
 from discord import app_commands
 
-MODERATORS_ONLY = (
-    "Only moderators can use this command (a moderator role, or the Manage Messages permission)."
-)
+from guardrails.replies import messages
 
 
 class NotModerator(app_commands.CheckFailure):
     """The member is neither in a moderator role nor allowed to manage messages."""
 
     def __init__(self) -> None:
-        super().__init__(MODERATORS_ONLY)
+        super().__init__(messages()["moderators_only"])
 
 
 def is_moderator(interaction: discord.Interaction, mod_role_ids: Collection[int]) -> bool:

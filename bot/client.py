@@ -77,9 +77,9 @@ class KratomBot(commands.Bot):
     ) -> None:
         """The last resort for an app command: log it with its traceback, tell the member."""
         if isinstance(error, app_commands.CheckFailure):
-            # Not a moderator, or a server command in a DM: the check's message says which.
-            message = str(error) or "You can't use this command here."
-            await send_ephemeral(interaction, content=message)
+            # A command used where it cannot run: said through replies.py, so it carries the note too.
+            reason = "server_only" if isinstance(error, app_commands.NoPrivateMessage) else "moderators_only"
+            await send_ephemeral(interaction, embed=reply_embed(replies.denied(reason)))
             return
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("error in /%s", command, exc_info=error)

@@ -33,6 +33,7 @@ COLOURS: dict[Status, discord.Colour] = {
     Status.ERROR: discord.Colour.dark_grey(),
     Status.COOLDOWN: discord.Colour.dark_grey(),
     Status.HELP: discord.Colour.teal(),
+    Status.DENIED: discord.Colour.dark_grey(),
 }
 
 

@@ -66,6 +66,7 @@ class Status(StrEnum):
     ERROR = "error"
     COOLDOWN = "cooldown"
     HELP = "help"
+    DENIED = "denied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +188,8 @@ def cooldown(retry_after: float) -> Reply:
 
 def help_reply() -> Reply:
     return compose(Status.HELP, messages()["help"])
+
+
+def denied(reason: str = "moderators_only") -> Reply:
+    """A command the member may not use here; `reason` names the wording in messages.yaml."""
+    return compose(Status.DENIED, messages()[reason])

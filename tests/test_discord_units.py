@@ -50,6 +50,7 @@ def every_reply() -> list[Reply]:
         replies.error(),
         replies.cooldown(12),
         replies.help_reply(),
+        replies.denied(),
     ]
 
 

@@ -559,6 +559,8 @@ def every_reply() -> dict[str, Reply]:
         "cooldown": replies.cooldown(42.4),
         "cooldown-1": replies.cooldown(0.2),
         "help": replies.help_reply(),
+        "denied": replies.denied(),
+        "denied-dm": replies.denied("server_only"),
     }  # fmt: skip
 
 
@@ -570,7 +572,12 @@ def test_every_status_carries_the_note(name: str, reply: Reply) -> None:
     assert len(reply.text) < 2000
     assert not DOSE_FIGURE.search(reply.text)
     assert not states_amount(reply.text)
-    expected = {"self-harm": Status.EMERGENCY, "ambiguous": Status.UNANSWERED, "cooldown-1": Status.COOLDOWN}
+    expected = {
+        "self-harm": Status.EMERGENCY,
+        "ambiguous": Status.UNANSWERED,
+        "cooldown-1": Status.COOLDOWN,
+        "denied-dm": Status.DENIED,
+    }
     assert reply.status is (expected[name] if name in expected else Status(name))
 
 
