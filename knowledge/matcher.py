@@ -9,13 +9,17 @@ A snippet's score is its best phrasing's similarity, blended with how much of th
 whole vocabulary (phrasings, answer text, title and keywords) covers. `Thresholds` then decides: answer,
 ambiguous ("Did you mean ...?"), or no match.
 
-Speed: an inverted index from term to snippets gives the candidates; only they are scored. Terms found
-in most snippets ("kratom", "pain") do not open the index unless the question has nothing rarer.
+Speed: inverted indexes from term to phrasings and to snippets give the candidates, and shared weights
+are accumulated term by term; nothing else is scored. Terms in more than a tenth of the snippets
+("kratom", "pain") do not open the indexes: they only add to candidates a rarer term found, unless the
+question knows nothing rarer, when the lightest phrasings holding its rarest term are scored.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +38,8 @@ MAX_QUERY_TERMS = 48  # a 10,000-character message is scored on its first distin
 MIN_CORRECTABLE_LENGTH = 4  # shorter words are too ambiguous to correct ("cbd" -> "cbt")
 CORRECTION_CUTOFF = 80.0  # rapidfuzz ratio a misspelling needs to be read as a known word
 STOPWORD_CORRECTION_CUTOFF = 90.0  # stricter: "shoud" is "should", but "heart" is not "hear"
-COMMON_TERM_SHARE = 0.3  # terms in more than this share of snippets do not open the candidate index
+COMMON_TERM_SHARE = 0.1  # terms in more than this share of snippets do not open the candidate index
+COMMON_ONLY_PHRASINGS = 512  # phrasings scored when the question knows only common terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +155,6 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(stem(word) for word in _plain_terms(text))
 
 
-@dataclass(frozen=True, slots=True)
-class _Phrasing:
-    terms: frozenset[str]
-    weight: float  # sum of the terms' IDF weights
-
-
 class Matcher:
     """An immutable index over a list of snippets and their phrasings; build once per load."""
 
@@ -187,19 +186,33 @@ class Matcher:
 
         document_frequency: dict[str, int] = defaultdict(int)
         postings: dict[str, list[int]] = defaultdict(list)
-        for index, (phrase_terms, context) in enumerate(docs):
-            for term in frozenset().union(*phrase_terms, context):
+        for index, (_, context) in enumerate(docs):  # a snippet's context holds its phrasings' terms too
+            for term in context:
                 document_frequency[term] += 1
                 postings[term].append(index)
         n = max(len(self.snippets), 1)
         self._idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
         self._unknown_weight = weights.unknown * math.log(1 + n)
-        self._postings = {term: tuple(ids) for term, ids in postings.items()}
+        self._postings = {term: array("I", ids) for term, ids in postings.items()}
         self._common = {term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n}
-        self._phrasings = [
-            tuple(_Phrasing(t, self._weight(t)) for t in phrase_terms if t) for phrase_terms, _ in docs
-        ]
         self._context = [context for _, context in docs]
+
+        # Phrasing-level index, in parallel lists (compact, and quick to read in the scoring loop): each
+        # phrasing's snippet, terms and weight; postings from term to phrasings, lightest phrasing first
+        # (for a given overlap, the lightest phrasing scores highest).
+        self._phrase_snippet = array("I")
+        self._phrase_terms: list[frozenset[str]] = []
+        self._phrase_weight = array("d")
+        for index, (phrase_terms, _) in enumerate(docs):
+            for phrase in filter(None, phrase_terms):
+                self._phrase_snippet.append(index)
+                self._phrase_terms.append(phrase)
+                self._phrase_weight.append(self._weight(phrase))
+        phrase_postings: dict[str, list[int]] = defaultdict(list)
+        for pid in sorted(range(len(self._phrase_terms)), key=self._phrase_weight.__getitem__):
+            for term in self._phrase_terms[pid]:
+                phrase_postings[term].append(pid)
+        self._phrase_postings = {term: array("I", ids) for term, ids in phrase_postings.items()}
         self._word_list = list(self._known_words)
 
     def _weight(self, query_terms: Iterable[str]) -> float:
@@ -236,30 +249,54 @@ class Matcher:
             else None
         )
 
-    def _candidates(self, query: frozenset[str]) -> set[int]:
-        rare = [term for term in query if term in self._postings and term not in self._common]
-        if not rare:
-            known = [term for term in query if term in self._postings]
-            rare = [min(known, key=lambda t: len(self._postings[t]))] if known else []
-        return {index for term in rare for index in self._postings[term]}
-
     def match(self, question: str, limit: int = 3) -> Match:
         query = self.query_terms(question)
-        if not query:
+        known = {term: self._idf[term] for term in query if term in self._idf}
+        if not known:
             return Match(())
         query_weight = self._weight(query)
+        phrase_snippet, phrase_terms, contexts = self._phrase_snippet, self._phrase_terms, self._context
+        rare = [term for term in known if term not in self._common]
+        common = [term for term in known if term in self._common]
+        shared: dict[int, float] = defaultdict(float)  # phrasing -> weight of the terms it shares
+        covered: dict[int, float] = defaultdict(float)  # snippet -> weight of the terms it knows
+        if rare:
+            for term in rare:
+                weight = known[term]
+                for pid in self._phrase_postings.get(term, ()):
+                    shared[pid] += weight
+                for index in self._postings[term]:
+                    covered[index] += weight
+        else:
+            # Only common terms known ("what is kratom"): the lightest phrasings holding the rarest of them.
+            rarest = min(common, key=lambda term: len(self._postings[term]))
+            for pid in self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]:
+                shared[pid] = 0.0
+                covered[phrase_snippet[pid]] = 0.0
+        for term in common:  # common terms count only where a rare term (or the fallback) led
+            weight = known[term]
+            for pid in shared:
+                if term in phrase_terms[pid]:
+                    shared[pid] += weight
+            for index in covered:
+                if term in contexts[index]:
+                    covered[index] += weight
+
+        # Weighted F-measure of question and phrasing: (1 + b²)·shared / (b²·|phrasing| + |question|).
         beta2 = self.weights.recall**2
-        scored = []
-        for index in self._candidates(query):
-            best = 0.0
-            for phrasing in self._phrasings[index]:
-                shared = query & phrasing.terms
-                if shared:
-                    # Weighted F-measure: (1 + b²)·shared / (b²·|phrasing| + |question|)
-                    shared_weight = (1 + beta2) * self._weight(shared)
-                    best = max(best, shared_weight / (beta2 * phrasing.weight + query_weight))
-            coverage = self._weight(query & self._context[index]) / query_weight
-            blend = self.weights.coverage
-            scored.append(((1 - blend) * best + blend * coverage, index))
-        scored.sort(reverse=True)
-        return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in scored[:limit]))
+        best: dict[int, float] = defaultdict(float)
+        phrase_weight = self._phrase_weight
+        for pid, weight in shared.items():
+            similarity = (1 + beta2) * weight / (beta2 * phrase_weight[pid] + query_weight)
+            index = phrase_snippet[pid]
+            if similarity > best[index]:
+                best[index] = similarity
+        blend = self.weights.coverage
+        top = heapq.nlargest(
+            limit,
+            (
+                ((1 - blend) * best.get(index, 0.0) + blend * weight / query_weight, index)
+                for index, weight in covered.items()
+            ),
+        )
+        return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in top))

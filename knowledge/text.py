@@ -51,6 +51,7 @@ _LEET = str.maketrans(
 )
 
 _SPACE = re.compile(r"\s+")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Runs of three or more single letters separated by spaces, dots or dashes: "m u c h", "d.o.s.e".
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9][ .\-_*]+){2,}[a-z0-9]\b")
@@ -60,8 +61,11 @@ _stemmer = snowballstemmer.stemmer("english")
 
 def fold(text: str) -> str:
     """Canonical, case-folded form of `text` with whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    if text.isascii():  # the common case, and NFKC leaves ASCII alone: skip the per-character pass
+        text = _ASCII_CONTROL.sub(" ", text)
+    else:
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
     # Fold case before look-alikes so upper-case Cyrillic/Greek letters are covered by the lower-case map.
     text = text.casefold().translate(_LOOKALIKES)
     return _SPACE.sub(" ", text).strip()
