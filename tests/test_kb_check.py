@@ -96,7 +96,9 @@ def test_duplicate_ids_and_shared_questions_across_files(tmp_path: Path) -> None
     folder = tmp_path / "snippets"
     folder.mkdir()
     (folder / "a.yaml").write_text(GOOD)
-    (folder / "b.yaml").write_text(GOOD.replace("how long is chronic pain", "how long does chronic pain last"))
+    (folder / "b.yaml").write_text(
+        GOOD.replace("how long is chronic pain", "how long does chronic pain last")
+    )
     with pytest.raises(KnowledgeError) as error:
         load_snippets(folder)
     text = str(error.value)
