@@ -23,7 +23,6 @@ CAUTION_FIELD = "⚠️ Caution"
 SOURCE_FIELD = "Source"
 QUESTION_FIELD = "You asked"
 NOTE_PREFIX = "🩺 "
-ECHOES_QUESTION = frozenset({Status.ANSWERED, Status.UNANSWERED})
 
 COLOURS: dict[Status, discord.Colour] = {
     Status.ANSWERED: discord.Colour.blurple(),
@@ -43,7 +42,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def reply_embed(reply: Reply, *, question: str | None = None) -> discord.Embed:
-    """The embed for `reply`; `question`, when given, is echoed in a "You asked" field."""
+    """The embed for `reply`; `question` is echoed in a "You asked" field under answers and choices."""
     description = reply.body
     if reply.suggestions:
         description += "\n" + "\n".join(f"{i}. {s.title}" for i, s in enumerate(reply.suggestions, 1))
@@ -56,9 +55,9 @@ def reply_embed(reply: Reply, *, question: str | None = None) -> discord.Embed:
         embed.add_field(name=CAUTION_FIELD, value=clip(reply.caution, FIELD_VALUE_LIMIT), inline=False)
     if reply.source:
         embed.add_field(name=SOURCE_FIELD, value=clip(reply.source, FIELD_VALUE_LIMIT), inline=False)
-    # Only answers and "Did you mean" echo the question (for feedback): a refused or emergency message is
-    # never repeated back, so an amount it named cannot reach the channel in the bot's voice.
-    if question and reply.status in ECHOES_QUESTION:
+    # Only replies with buttons echo the question (a vote or a choice needs it later): a refused or
+    # emergency message is never repeated back, so an amount it named cannot appear in the bot's voice.
+    if question and (reply.status is Status.ANSWERED or reply.suggestions):
         embed.add_field(name=QUESTION_FIELD, value=clip(question, FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=clip(NOTE_PREFIX + reply.note, FOOTER_LIMIT))
     return embed

@@ -37,6 +37,14 @@ QUESTION_WORDS = frozenset(
 )
 
 
+def reply_message(reply: Reply, asker_id: int, question: str | None = None) -> dict[str, Any]:
+    """The keyword arguments that send `reply`: its embed, and its buttons when it has any."""
+    message: dict[str, Any] = {"embed": reply_embed(reply, question=question)}
+    if (view := reply_view(reply, asker_id)) is not None:
+        message["view"] = view
+    return message
+
+
 def looks_like_question(text: str) -> bool:
     """A message in an ask channel worth answering without a mention: a question mark or a question word."""
     if "?" in text:
@@ -118,32 +126,23 @@ class Asking(commands.Cog):
         except discord.HTTPException:
             log.exception("could not acknowledge /ask (interaction %s)", interaction.id)
         reply = await answering
-        view = reply_view(reply, interaction.user.id)
-        embed = reply_embed(reply, question=question if view else None)
+        message = reply_message(reply, interaction.user.id, question)
         try:
             if reply.status in PRIVATE_STATUSES:
                 # The "thinking" message is public: replace it with an ephemeral follow-up.
                 await interaction.delete_original_response()
-                await interaction.followup.send(embed=embed, ephemeral=True)
-            elif view is not None:
-                await interaction.followup.send(embed=embed, view=view)
+                await interaction.followup.send(**message, ephemeral=True)
             else:
-                await interaction.followup.send(embed=embed)
+                await interaction.followup.send(**message)
         except discord.HTTPException:
             log.exception("could not follow up /ask (interaction %s)", interaction.id)
 
     async def _respond(
         self, interaction: discord.Interaction, reply: Reply, question: str | None = None
     ) -> None:
-        view = reply_view(reply, interaction.user.id)
-        kwargs: dict[str, Any] = {
-            "embed": reply_embed(reply, question=question if view else None),
-            "ephemeral": reply.status in PRIVATE_STATUSES,
-        }
-        if view is not None:
-            kwargs["view"] = view
+        message = reply_message(reply, interaction.user.id, question)
         try:
-            await interaction.response.send_message(**kwargs)
+            await interaction.response.send_message(**message, ephemeral=reply.status in PRIVATE_STATUSES)
         except discord.HTTPException:
             log.exception("could not answer /ask (interaction %s)", interaction.id)
 
@@ -215,15 +214,9 @@ class Asking(commands.Cog):
 
     async def send_reply(self, message: discord.Message, reply: Reply, question: str | None = None) -> None:
         """`reply` as an embed replying to `message` (even if it was deleted meanwhile)."""
-        view = reply_view(reply, message.author.id)
-        kwargs: dict[str, Any] = {
-            "embed": reply_embed(reply, question=question if view else None),
-            "reference": message.to_reference(fail_if_not_exists=False),
-        }
-        if view is not None:
-            kwargs["view"] = view
+        parts = reply_message(reply, message.author.id, question)
         try:
-            await message.channel.send(**kwargs)
+            await message.channel.send(**parts, reference=message.to_reference(fail_if_not_exists=False))
         except discord.Forbidden:
             log.warning("not allowed to reply in channel %s", message.channel.id)
         except discord.HTTPException:
@@ -243,17 +236,13 @@ class Asking(commands.Cog):
         except Exception:
             log.exception("error while answering with snippet %r", snippet_id)
             reply = replies.error()
-        embed = reply_embed(reply, question=question if reply.status is Status.ANSWERED else None)
-        view = reply_view(reply, asker_id)
+        parts = reply_message(reply, asker_id, question)
         try:
             if interaction.user.id == asker_id and reply.status is Status.ANSWERED:
                 # The asker's choice replaces the choices with the answer, for everyone to read.
-                await interaction.response.edit_message(embed=embed, view=view)
+                await interaction.response.edit_message(**parts)
             else:
-                kwargs: dict[str, Any] = {"embed": embed, "ephemeral": True}
-                if view is not None:
-                    kwargs["view"] = view
-                await interaction.response.send_message(**kwargs)
+                await interaction.response.send_message(**parts, ephemeral=True)
         except discord.HTTPException:
             log.exception("could not answer a suggestion click (interaction %s)", interaction.id)
 
