@@ -18,6 +18,7 @@ from bot.client import KratomBot
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.store import Store
+from bot.writer import RetryingWriter
 
 _ids = itertools.count(1_200_000_000_000_000_000)
 
@@ -128,6 +129,7 @@ def mock_pipeline() -> mock.MagicMock:
     pipeline.store = mock.MagicMock(spec_set=Store)
     for name in ("record_feedback", "log_unanswered", "groups", "dismiss", "export_csv", "stats", "get"):
         setattr(pipeline.store, name, mock.AsyncMock())
+    pipeline.writer = RetryingWriter(pipeline.store)  # real: what reaches the mocked store is what counts
     return pipeline
 
 

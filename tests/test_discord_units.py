@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from unittest import mock
 
 import discord
@@ -387,6 +388,17 @@ async def test_a_failed_vote_tells_the_member(caplog: pytest.LogCaptureFixture) 
         await Feedback(bot).vote(interaction, SNIPPET.id, helpful=True)
     embed = sent_embed(interaction.followup.send)
     assert NOTE in (embed.footer.text or "") and "disk full" in caplog.text
+
+
+async def test_a_thumbs_down_while_the_database_fails_is_kept_for_retry() -> None:
+    bot = mock_bot()
+    bot.pipeline.writer.first_delay = 60  # no retry during the test
+    bot.pipeline.store.record_feedback.side_effect = sqlite3.OperationalError("database is locked")
+    interaction = mock_interaction(guild=mock_guild(), message=mock_message(embeds=[]))
+    await Feedback(bot).vote(interaction, SNIPPET.id, helpful=True)
+    assert bot.pipeline.writer.pending == 1
+    interaction.followup.send.assert_not_called()
+    await bot.pipeline.writer.close()
 
 
 # -- moderator views --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.client import send_ephemeral
 from bot.embeds import question_from, reply_embed
-from bot.store import UnansweredEntry
+from bot.store import Store, UnansweredEntry
 from guardrails import replies
 from knowledge.text import canonical_question
 
@@ -64,34 +64,40 @@ class Feedback(commands.Cog):
             log.warning("could not acknowledge a vote (interaction %s)", interaction.id, exc_info=True)
         if message is None:
             return
-        store = self.bot.pipeline.store
-        try:
+        # Through the pipeline's writer: with the database failing, votes and logged questions are kept
+        # in memory and retried like every other log write, never dropped.
+        writer = self.bot.pipeline.writer
+        user_id, guild_id = interaction.user.id, interaction.guild_id
+
+        async def count(store: Store) -> None:
             await store.record_feedback(
                 message_id=message.id,
-                user_id=interaction.user.id,
+                user_id=user_id,
                 snippet_id=snippet_id,
                 helpful=helpful,
-                guild_id=interaction.guild_id,
+                guild_id=guild_id,
             )
-            previous = self._remember(message.id, interaction.user.id, helpful)
+
+        try:
+            await writer.submit(count, "a vote")
+            previous = self._remember(message.id, user_id, helpful)
             if helpful or previous is False:
                 return
             question = question_of(message)
             if question is None:
                 log.warning("thumbs-down on %s: the question could not be recovered", snippet_id)
                 return
-            await store.log_unanswered(
-                UnansweredEntry(
-                    question=question,
-                    normalized=canonical_question(question),
-                    reason="thumbs_down",
-                    guild_id=interaction.guild_id,
-                    channel_id=interaction.channel_id,
-                    user_id=interaction.user.id,
-                    message_link=message.jump_url,
-                    best_snippet_id=snippet_id,
-                )
+            entry = UnansweredEntry(
+                question=question,
+                normalized=canonical_question(question),
+                reason="thumbs_down",
+                guild_id=guild_id,
+                channel_id=interaction.channel_id,
+                user_id=user_id,
+                message_link=message.jump_url,
+                best_snippet_id=snippet_id,
             )
+            await writer.submit(lambda store: store.log_unanswered(entry), "a thumbs-down question")
         except Exception:
             log.exception("could not record a vote on %s", snippet_id)
             await send_ephemeral(interaction, embed=reply_embed(replies.error()))
