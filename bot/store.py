@@ -243,26 +243,21 @@ class Store:
     async def groups(
         self, *, guild_id: int | None = None, status: str = "new", limit: int = 10, offset: int = 0
     ) -> tuple[list[QuestionGroup], int]:
-        """Questions grouped by normalised text, most frequent first, and the number of groups."""
+        """Questions grouped by normalised text, most frequent first, and the number of groups.
+
+        Each group shows its oldest question, with that question's nearest snippet and score.
+        """
         where, params = self._scope(guild_id, status)
         rows = await self._rows(
-            "SELECT normalized, COUNT(*), MIN(id), MAX(best_score), MAX(created_at) FROM unanswered"
-            f" {where} GROUP BY normalized ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT ? OFFSET ?",
+            "SELECT g.normalized, g.count, g.first_id, u.question, u.best_snippet_id, u.best_score,"
+            " g.last_seen"
+            " FROM (SELECT normalized, COUNT(*) AS count, MIN(id) AS first_id, MAX(created_at) AS last_seen"
+            f" FROM unanswered {where} GROUP BY normalized) AS g JOIN unanswered AS u ON u.id = g.first_id"
+            " ORDER BY g.count DESC, g.last_seen DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         (total,) = (await self._rows(f"SELECT COUNT(DISTINCT normalized) FROM unanswered {where}", params))[0]
-        groups = []
-        for normalized, count, first_id, best_score, last_seen in rows:
-            example, best_snippet = (
-                await self._rows(
-                    "SELECT question, best_snippet_id FROM unanswered WHERE id = ?",
-                    (first_id,),
-                )
-            )[0]
-            groups.append(
-                QuestionGroup(normalized, count, first_id, example, best_snippet, best_score, last_seen)
-            )
-        return groups, total
+        return [QuestionGroup(*row) for row in rows], total
 
     async def get(self, unanswered_id: int, *, guild_id: int | None = None) -> UnansweredRow:
         where, params = self._scope(guild_id, None)
