@@ -39,9 +39,12 @@ class Asker:
 def load_knowledge(
     snippets_dir: Path = SNIPPETS_DIR, learned: Iterable[tuple[str, str]] = ()
 ) -> KnowledgeBase:
-    """The knowledge base, validated, with each reply's full length checked against Discord's limit."""
+    """The knowledge base, validated against the guardrails' rules for replies (no amount, length)."""
     return KnowledgeBase.load(
-        snippets_dir, learned=learned, render=lambda snippet: compose.answer(snippet).text
+        snippets_dir,
+        learned=learned,
+        render=lambda snippet: compose.answer(snippet).text,
+        find_amount=compose.amount_in,
     )
 
 

@@ -51,10 +51,18 @@ FREQUENCY_FIGURE = re.compile(
 )
 
 
+def amount_in(text: str) -> str | None:
+    """The first amount with a unit or counted frequency `text` states (folded text checked too), or None."""
+    for form in (text, fold(text)):
+        for pattern in (DOSE_FIGURE, FREQUENCY_FIGURE):
+            if found := pattern.search(form):
+                return found.group(0)
+    return None
+
+
 def states_amount(text: str) -> bool:
-    """Whether `text` states an amount with a unit or a counted frequency (checked on the folded text too)."""
-    folded = fold(text)
-    return any(pattern.search(form) for pattern in (DOSE_FIGURE, FREQUENCY_FIGURE) for form in (text, folded))
+    """Whether `text` states an amount with a unit or a counted frequency."""
+    return amount_in(text) is not None
 
 
 class Status(StrEnum):

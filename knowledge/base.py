@@ -30,10 +30,11 @@ class KnowledgeBase:
         sources_dir: Path = SOURCES_DIR,
         learned: Iterable[tuple[str, str]] = (),
         render: Callable[[Snippet], str] | None = None,
+        find_amount: Callable[[str], str | None] | None = None,
     ) -> KnowledgeBase:
         """Read and validate the knowledge files; raises `KnowledgeError` listing every problem."""
         sources = load_sources(sources_dir)
-        return cls(sources, load_snippets(snippets_dir, sources, render), learned)
+        return cls(sources, load_snippets(snippets_dir, sources, render, find_amount), learned)
 
     def with_learned(self, snippet_id: str, question: str) -> KnowledgeBase:
         return KnowledgeBase(self.sources, self.snippets, [*self.learned, (snippet_id, question)])

@@ -36,10 +36,6 @@ _CLAIMS_NEEDING_CAUTION = re.compile(
     r"|safe and effective|without the side effects|lower risk",
     re.IGNORECASE,
 )
-_DOSE_FIGURE = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:g|grams?|mg|milligrams?|tsp|teaspoons?|tbsp|tablespoons?|capsules?|times)\b",
-    re.IGNORECASE,
-)
 
 
 def quote_form(text: str) -> str:
@@ -99,11 +95,14 @@ def load_snippets(
     directory: Path = SNIPPETS_DIR,
     sources: dict[str, Source] | None = None,
     render: Callable[[Snippet], str] | None = None,
+    find_amount: Callable[[str], str | None] | None = None,
 ) -> list[Snippet]:
     """Load and validate every `*.yaml` file in `directory`.
 
-    `render` gives the full reply a member would see for a snippet; when given, replies longer than a
-    Discord message are reported.
+    The rules for what members are told live in the guardrails, which build on this package, so they come
+    in as functions: `render` gives the full reply a member would see for a snippet (replies longer than a
+    Discord message are reported); `find_amount` finds an amount or frequency stated in a text (an answer
+    or caution stating one is reported).
     """
     sources = load_sources() if sources is None else sources
     sections = {name: article_sections(source.text) for name, source in sources.items()}
@@ -123,7 +122,7 @@ def load_snippets(
             )
             continue
         for index, entry in enumerate(entries):
-            snippet = _parse_snippet(path, index, entry, sources, sections, problems)
+            snippet = _parse_snippet(path, index, entry, sources, sections, problems, find_amount)
             if snippet is not None:
                 snippets.append(snippet)
     problems.extend(_cross_check(snippets, render))
@@ -154,6 +153,7 @@ def _parse_snippet(
     sources: dict[str, Source],
     sections: dict[str, dict[str, str]],
     problems: list[Problem],
+    find_amount: Callable[[str], str | None] | None,
 ) -> Snippet | None:
     file = str(path)
     if not isinstance(entry, dict):
@@ -219,8 +219,8 @@ def _parse_snippet(
             problem("caution", "required: the answer quotes a safety claim that must not be served as fact")
     for field in ("answer", "caution"):
         value = entry.get(field)
-        if isinstance(value, str) and (figure := _DOSE_FIGURE.search(value)):
-            problem(field, f"states an amount or frequency ({figure.group(0)!r}); replies never may")
+        if find_amount is not None and isinstance(value, str) and (figure := find_amount(value)):
+            problem(field, f"states an amount or frequency ({figure!r}); replies never may")
 
     if len(problems) > found:
         return None
