@@ -7,6 +7,7 @@ question it cannot answer is logged for moderators with its best candidate. Ever
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Pipeline:
         self.guardrails = guardrails
         self.thresholds = thresholds
         self.keep_emergency_text = keep_emergency_text
+        # One rebuild at a time: two built from the same base would each drop the other's phrasing.
+        self._rebuilding = asyncio.Lock()
 
     async def ask(self, question: str, asker: Asker = Asker()) -> Reply:
         verdict = self.guardrails.check(question)
@@ -132,13 +135,17 @@ class Pipeline:
         """Resolve a logged question as a phrasing of `snippet_id`; answered from now on, no restart."""
         if snippet_id not in self.knowledge.by_id:
             raise KeyError(snippet_id)
-        row = await self.store.resolve(unanswered_id, snippet_id, guild_id=guild_id)
-        self.knowledge = self.knowledge.with_learned(snippet_id, row.question)
+        async with self._rebuilding:
+            row = await self.store.resolve(unanswered_id, snippet_id, guild_id=guild_id)
+            # Rebuilding the index takes seconds at scale: off the event loop, so answering goes on.
+            self.knowledge = await asyncio.to_thread(self.knowledge.with_learned, snippet_id, row.question)
         return row
 
     async def reload(self, snippets_dir: Path = SNIPPETS_DIR) -> KnowledgeBase:
         """Re-read the knowledge files. On error (KnowledgeError) the knowledge in service stays."""
-        self.knowledge = load_knowledge(snippets_dir, await self.store.learned_phrasings())
+        async with self._rebuilding:
+            learned = await self.store.learned_phrasings()
+            self.knowledge = await asyncio.to_thread(load_knowledge, snippets_dir, learned)
         return self.knowledge
 
     async def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.pipeline import Asker, Pipeline
 from guardrails.replies import Status, messages
 
@@ -63,3 +65,13 @@ async def test_every_reply_is_counted(pipeline: Pipeline) -> None:
     await pipeline.ask("who won the football game", Asker(guild_id=3))
     stats = await pipeline.store.stats(guild_id=3)
     assert stats["replies"] == {"answered": 1, "unanswered": 1}
+
+
+async def test_concurrent_teaching_keeps_every_phrasing(pipeline: Pipeline) -> None:
+    questions = [f"is kratom zorblax friendly {i}" for i in range(4)]
+    for question in questions:
+        await pipeline.ask(question)
+    rows = await pipeline.store.unanswered()
+    target = pipeline.knowledge.snippets[0].id
+    await asyncio.gather(*(pipeline.teach(row.id, target) for row in rows))
+    assert {q for _, q in pipeline.knowledge.learned} == set(questions)
