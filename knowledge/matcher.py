@@ -234,11 +234,14 @@ class Matcher:
         """The question's terms with their share of weight, misspellings corrected to known words.
 
         In a message of several sentences, words outside the asking sentences (those ending in "?", or
-        the last one) are context ("my mum has arthritis..."): they count at the `context` weight.
+        the last one) are context ("my mum has arthritis..."): they count at the `context` weight, unless
+        the asking sentences have no content words of their own ("Never heard of prolactin. What is it?").
         """
-        focus = set(_plain_terms(" ".join(_asking_sentences(question))))
+        plain = _plain_terms(question)
+        # An asking sentence with no content words ("What is it?") leaves the topic to the context.
+        focus = set(_plain_terms(" ".join(_asking_sentences(question)))) or set(plain)
         out: dict[str, float] = {}
-        for word in dict.fromkeys(_plain_terms(question)):
+        for word in dict.fromkeys(plain):
             if len(out) >= MAX_QUERY_TERMS:
                 break
             share = 1.0 if word in focus else self.weights.context

@@ -7,6 +7,7 @@ import pytest
 from knowledge.base import KnowledgeBase
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher, terms
 from knowledge.models import Snippet
+from knowledge.text import stem
 
 
 def snippet(sid: str, *questions: str, answer: str = "An answer.") -> Snippet:
@@ -63,6 +64,20 @@ def test_a_10000_character_message_is_handled(small: Matcher) -> None:
 
 def test_an_uncovered_topic_does_not_ride_on_one_shared_word(small: Matcher) -> None:
     assert answered_id(small, "can kratom cause liver damage") is None
+
+
+def test_context_sentences_count_less_than_the_asking_one(knowledge: KnowledgeBase) -> None:
+    story = "My husband left our new bag on the windowsill all week. How should kratom be stored?"
+    found = knowledge.match(story).answer(DEFAULT_THRESHOLDS)
+    assert found is not None and found.id == "kratom-storage"
+    # The same words in one asking sentence are all question: the words no snippet knows sink it.
+    assert knowledge.match(story.replace(". How", " so how")).answer(DEFAULT_THRESHOLDS) is None
+
+
+def test_context_words_count_at_the_context_weight(small: Matcher) -> None:
+    weights = small.query_terms("My hair is falling out. Is this from the kratom?")
+    assert weights[stem("hair")] == small.weights.context
+    assert weights[stem("kratom")] == 1.0
 
 
 def test_returns_best_and_runner_up(small: Matcher) -> None:

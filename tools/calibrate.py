@@ -1,12 +1,13 @@
-"""Choose the matcher's threshold, margin and blend on a labelled question set.
+"""Choose the matcher's threshold, margin and weights on labelled question sets.
 
-    python tools/calibrate.py tests/data/calibration.yaml [--check ../shared/eval/dev.yaml]
+    python tools/calibrate.py tests/data/calibration.yaml tests/data/tuning.yaml \
+        --check tests/data/holdout.yaml --check ../shared/eval/dev.yaml
 
-Uses the `answered` and `unanswered` cases of a set in the evaluation format (see ../shared/eval/score.py):
-an answered case counts when the best snippet's reply matches one of its `accept` patterns and clears the
-threshold and margin; an unanswered case counts when nothing does. Prints the best settings by the mean
-of the two rates (ties: the higher threshold, the safer side), then the same settings scored on --check
-sets, which are never used to choose.
+Uses the `answered` and `unanswered` cases of the sets in the evaluation format (see
+../shared/eval/score.py), pooled: an answered case counts when the best snippet's reply matches one of
+its `accept` patterns and clears the threshold and margin; an unanswered case counts when nothing does.
+Prints the best settings by the mean of the two rates (ties: the higher threshold, the safer side), then
+the same settings scored on each set and on --check sets, which are never used to choose.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(41)]
 MIN_MARGIN = 0.01
 MARGINS = [MIN_MARGIN, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
 WEIGHTS = [
-    MatchWeights(coverage=blend, unknown=unknown, recall=recall)
-    for blend in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-    for unknown in (0.8, 1.0, 1.25, 1.5, 2.0)
-    for recall in (0.75, 1.0, 1.5, 2.0)
+    MatchWeights(coverage=blend, unknown=unknown, recall=recall, context=context)
+    for blend in (0.3, 0.4, 0.5, 0.6, 0.7)
+    for unknown in (1.0, 1.5, 2.0, 2.5)
+    for recall in (1.0, 1.5, 2.0)
+    for context in (0.1, 0.2, 0.35, 0.5)
 ]
 
 
@@ -84,13 +86,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("cases", type=Path)
+    parser.add_argument("cases", type=Path, nargs="+")
     parser.add_argument("--check", type=Path, action="append", default=[])
     parser.add_argument("--show", action="store_true", help="list the cases the chosen settings get wrong")
     args = parser.parse_args()
 
     knowledge: KnowledgeBase = load_knowledge()
-    cases = load_cases(args.cases)
+    cases = [case for path in args.cases for case in load_cases(path)]
     best: tuple[float, float, float, Thresholds] | None = None
     for weights in WEIGHTS:
         results = outcomes(Matcher(knowledge.snippets, weights=weights), cases)
@@ -103,8 +105,8 @@ def main() -> None:
                 chosen = weights
     assert best is not None
     thresholds = best[3]
-    print(f"chosen on {args.cases} ({len(cases)} cases): {chosen}, {thresholds}")
-    for path in [args.cases, *args.check]:
+    print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
+    for path in [*args.cases, *args.check]:
         results = outcomes(Matcher(knowledge.snippets, weights=chosen), load_cases(path))
         answered, unanswered = rates(results, thresholds)
         print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
