@@ -112,11 +112,12 @@ def question_set(path: Path) -> list[tuple[str, str]]:
     "path",
     [
         DATA / "calibration.yaml",
+        DATA / "tuning.yaml",
         pytest.param(
             DEV_SET, marks=pytest.mark.skipif(not DEV_SET.exists(), reason="the shared dev set is not here")
         ),
     ],
-    ids=["calibration", "dev"],
+    ids=["calibration", "tuning", "dev"],
 )
 def test_question_sets(guardrails: Guardrails, path: Path) -> None:
     """Every refused / emergency case caught with the right kind; no answered / unanswered case flagged."""
