@@ -1,11 +1,12 @@
 """Match a member's question to the curated snippet whose alternate phrasings it resembles most.
 
-Scoring: both the question and every curated phrasing become sets of content terms (folded words,
-stop words removed, synonyms mapped, stemmed, misspellings corrected against the knowledge base's own
-vocabulary with rapidfuzz). A phrasing's similarity to the question is the IDF-weighted Dice
-coefficient of the two sets; words no snippet contains weigh more than the rarest known word, so a
-question about an uncovered topic ("does kratom cause liver damage?") cannot ride on one shared word.
-A snippet's score is its best phrasing's similarity, blended with how much of the question the snippet's
+Scoring: the question and every curated phrasing become sets of content terms (folded words, stop words
+removed, synonyms mapped, stemmed; misspellings corrected with rapidfuzz against the knowledge base's own
+vocabulary, though a real English word is never "corrected"). A phrasing's similarity to the question is
+the IDF-weighted F-measure of the two sets. Words no snippet contains weigh more than the rarest known
+word, so a question about an uncovered topic ("does kratom cause liver damage?") cannot ride on one shared
+word; words outside the sentence that asks ("My mum has had arthritis for years. ...") count less. A
+snippet's score is its best phrasing's similarity, blended with how much of the question the snippet's
 whole vocabulary (phrasings, answer text, title and keywords) covers. `Thresholds` then decides: answer,
 ambiguous ("Did you mean ...?"), or no match.
 
@@ -30,6 +31,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from knowledge.english import is_english
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.models import Snippet
 from knowledge.text import stem, words
@@ -249,7 +251,7 @@ class Matcher:
             if term not in self._idf:
                 if word.isdigit():
                     continue  # "3 months": a number the snippets never use is not a topic of its own
-                if len(word) >= MIN_CORRECTABLE_LENGTH:
+                if len(word) >= MIN_CORRECTABLE_LENGTH and not is_english(word):
                     corrected = self._correct(word)
                     if corrected == "":
                         continue
@@ -258,7 +260,10 @@ class Matcher:
         return out
 
     def _correct(self, word: str) -> str | None:
-        """The stem of the known word `word` misspells, "" for a misspelt stop word, None for neither."""
+        """The stem of the known word `word` misspells, "" for a misspelt stop word, None for neither.
+
+        Only for words that are not English (knowledge/english.py): "blood" is not a misspelt "flood".
+        """
         found = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
         if found:
             return self._known_words[found[0]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.base import KnowledgeBase
+from knowledge.english import is_english
 from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher, terms
 from knowledge.models import Snippet
 from knowledge.text import stem
@@ -60,6 +61,13 @@ def test_empty_or_contentless_input_is_no_match(small: Matcher, question: str) -
 def test_a_10000_character_message_is_handled(small: Matcher) -> None:
     match = small.match("kratom storage " + "lorem ipsum dolor sit amet " * 400)
     assert match.score < DEFAULT_THRESHOLDS.answer  # mostly unknown words: no answer
+
+
+def test_real_words_are_not_corrected_into_known_ones(small: Matcher) -> None:
+    # "stared" is English: not a misspelt "stored". "stord" is not English: it is one.
+    assert stem("stored") not in small.query_terms("how should kratom be stared")
+    assert stem("stored") in small.query_terms("how should kratom be stord")
+    assert is_english("blood") and is_english("bring") and not is_english("seratonin")
 
 
 def test_an_uncovered_topic_does_not_ride_on_one_shared_word(small: Matcher) -> None:
