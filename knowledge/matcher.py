@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from knowledge.english import is_english
+from knowledge import english
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.models import Snippet
 from knowledge.text import stem, words
@@ -179,6 +179,7 @@ class Matcher:
         weights: MatchWeights = DEFAULT_WEIGHTS,
     ) -> None:
         """`learned`: (snippet id, question) phrasings taught by moderators, matched like curated ones."""
+        english.load()  # before the index, so its passing memory is reused rather than added on top
         self.snippets = tuple(snippets)
         self.by_id = {snippet.id: snippet for snippet in self.snippets}
         self.weights = weights
@@ -251,7 +252,7 @@ class Matcher:
             if term not in self._idf:
                 if word.isdigit():
                     continue  # "3 months": a number the snippets never use is not a topic of its own
-                if len(word) >= MIN_CORRECTABLE_LENGTH and not is_english(word):
+                if len(word) >= MIN_CORRECTABLE_LENGTH and not english.is_english(word):
                     corrected = self._correct(word)
                     if corrected == "":
                         continue
