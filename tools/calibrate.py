@@ -73,15 +73,17 @@ def outcomes(matcher: Matcher, cases: list[Case]) -> list[tuple[Case, float, flo
     return out
 
 
+def correct(case: Case, score: float, lead: float, right: bool, thresholds: Thresholds) -> bool:
+    """An answerable case answered with a right snippet, or an unanswerable one declined."""
+    answers = score >= thresholds.answer and lead >= thresholds.margin
+    return right and answers if case.answerable else not answers
+
+
 def rates(results: list[tuple[Case, float, float, bool]], thresholds: Thresholds) -> tuple[float, float]:
     answered = [r for r in results if r[0].answerable]
     unanswered = [r for r in results if not r[0].answerable]
-
-    def passes(score: float, lead: float) -> bool:
-        return score >= thresholds.answer and lead >= thresholds.margin
-
-    hit = sum(right and passes(score, lead) for _, score, lead, right in answered)
-    rejected = sum(not passes(score, lead) for _, score, lead, _ in unanswered)
+    hit = sum(correct(*r, thresholds) for r in answered)
+    rejected = sum(correct(*r, thresholds) for r in unanswered)
     return hit / max(len(answered), 1), rejected / max(len(unanswered), 1)
 
 
@@ -112,20 +114,18 @@ def main() -> None:
     assert best is not None
     thresholds = best[4]
     print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
+    matcher = Matcher(knowledge.snippets, weights=chosen)
     for path in [*args.cases, *args.check]:
-        results = outcomes(Matcher(knowledge.snippets, weights=chosen), load_cases(path))
+        results = outcomes(matcher, load_cases(path))
         answered, unanswered = rates(results, thresholds)
         print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
         if args.show:
             for case, score, lead, right in results:
-                ok = (right and score >= thresholds.answer and lead >= thresholds.margin) == case.answerable
-                if case.answerable and not right:
-                    ok = False
-                if not ok:
+                if not correct(case, score, lead, right, thresholds):
                     kind = "ANS" if case.answerable else "UNA"
-                    best_id = Matcher(knowledge.snippets, weights=chosen).match(case.question).best
-                    sid = best_id.snippet.id if best_id else None
-                    print(f"    {kind} {score:.2f} lead {lead:.2f} right={right} {sid}: {case.question}")
+                    best = matcher.match(case.question).best
+                    picked = best.snippet.id if best else None
+                    print(f"    {kind} {score:.2f} lead {lead:.2f} right={right} {picked}: {case.question}")
 
 
 if __name__ == "__main__":
