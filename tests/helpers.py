@@ -19,6 +19,9 @@ from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.writer import RetryingWriter
+from guardrails import replies
+from guardrails.replies import Reply, Suggestion
+from knowledge.models import Snippet
 
 _ids = itertools.count(1_200_000_000_000_000_000)
 
@@ -145,3 +148,33 @@ def mock_bot(
     bot.user = mock.MagicMock(spec_set=discord.ClientUser)
     bot.user.id = user_id or next_id()
     return bot
+
+
+SNIPPET = Snippet(
+    id="kratom-side-effects",
+    title="Reported side effects of kratom",
+    questions=("what are the side effects of kratom?",) * 4,
+    answer="Side effects may include nausea, sweating, or insomnia.",
+    article="dosage.txt",
+    section="Dosage and Side Effects",
+    source_title="Kratom for chronic pain",
+    caution="The FDA reports serious adverse events with kratom.",
+)
+
+
+def every_reply() -> dict[str, Reply]:
+    """One reply of every kind a member can get, by name: every status, and the variants within one."""
+    return {
+        "answered": replies.answer(SNIPPET, 0.9),
+        "unanswered": replies.unanswered(),
+        "ambiguous": replies.unanswered((Suggestion("a", "Topic A", 0.6), Suggestion("b", "Topic B", 0.59))),
+        "refused": replies.refused(),
+        "emergency": replies.emergency(),
+        "self-harm": replies.emergency(self_harm=True),
+        "error": replies.error(),
+        "cooldown": replies.cooldown(42.4),
+        "cooldown-1": replies.cooldown(0.2),
+        "help": replies.help_reply(),
+        "denied": replies.denied(),
+        "denied-dm": replies.denied("server_only"),
+    }

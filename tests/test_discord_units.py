@@ -22,38 +22,19 @@ from bot.exts.review import stats_embed
 from bot.ui import SuggestionButton, VoteButton, reply_view
 from guardrails import replies
 from guardrails.replies import Reply, Status, Suggestion
-from knowledge.models import Snippet
-from tests.helpers import mock_bot, mock_guild, mock_interaction, mock_member, mock_message, mock_role
+from tests.helpers import (
+    SNIPPET,
+    every_reply,
+    mock_bot,
+    mock_guild,
+    mock_interaction,
+    mock_member,
+    mock_message,
+    mock_role,
+)
 
 NOTE = replies.messages()["clinician_note"]
 LONGEST_ID = "a" * 60 + "-b"  # longer than any curated snippet id
-
-SNIPPET = Snippet(
-    id="kratom-side-effects",
-    title="Reported side effects of kratom",
-    questions=("what are the side effects of kratom?",) * 4,
-    answer="Side effects may include nausea, sweating, or insomnia.",
-    article="dosage.txt",
-    section="Dosage and Side Effects",
-    source_title="Kratom for chronic pain",
-    caution="The FDA reports serious adverse events with kratom.",
-)
-
-
-def every_reply() -> list[Reply]:
-    return [
-        replies.answer(SNIPPET, 0.9),
-        replies.unanswered(),
-        replies.unanswered((Suggestion("a", "Topic A", 0.6), Suggestion("b", "Topic B", 0.59))),
-        replies.refused(),
-        replies.emergency(),
-        replies.emergency(self_harm=True),
-        replies.error(),
-        replies.cooldown(12),
-        replies.help_reply(),
-        replies.denied(),
-    ]
-
 
 # -- the embed --------------------------------------------------------------------------------------------
 
@@ -70,7 +51,7 @@ def test_answer_embed_layout() -> None:
     assert embed.footer.text == embeds.NOTE_PREFIX + NOTE
 
 
-@pytest.mark.parametrize("reply", every_reply(), ids=lambda r: str(r.status))
+@pytest.mark.parametrize("reply", every_reply().values(), ids=every_reply().keys())
 def test_every_embed_carries_the_note_and_only_the_replys_text(reply: Reply) -> None:
     embed = embeds.reply_embed(reply)
     assert embed.footer.text and NOTE in embed.footer.text
@@ -113,7 +94,7 @@ def test_suggestions_get_at_most_three_choice_buttons() -> None:
 
 
 @pytest.mark.parametrize(
-    "reply", [r for r in every_reply() if r.status is not Status.ANSWERED and not r.suggestions]
+    "reply", [r for r in every_reply().values() if r.status is not Status.ANSWERED and not r.suggestions]
 )
 def test_other_replies_get_no_buttons(reply: Reply) -> None:
     assert reply_view(reply, asker_id=1) is None

@@ -17,6 +17,7 @@ from guardrails.detect import DEFAULT_RULES
 from guardrails.replies import Reply, Status, Suggestion, compose, messages, states_amount
 from knowledge.base import KnowledgeBase
 from knowledge.text import canonical_question, deleet, despace, fold, segment, squeeze, transliterate, words
+from tests.helpers import every_reply
 
 DATA = Path(__file__).parent / "data"
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.yaml"
@@ -543,26 +544,6 @@ def test_check_is_fast(guardrails: Guardrails, capsys) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ replies
-
-
-def every_reply() -> dict[str, Reply]:
-    snippet_suggestion = (Suggestion("kratom-side-effects", "Side effects", 0.4),)
-    return {
-        "answered": compose(Status.ANSWERED, "From the article:\n> Kratom is a tree.", heading="What it is",
-                            caution="The FDA warns consumers not to use kratom.", source="An article",
-                            snippet_id="what-is-kratom"),
-        "unanswered": replies.unanswered(),
-        "ambiguous": replies.unanswered(snippet_suggestion),
-        "refused": replies.refused(),
-        "emergency": replies.emergency(),
-        "self-harm": replies.emergency(self_harm=True),
-        "error": replies.error(),
-        "cooldown": replies.cooldown(42.4),
-        "cooldown-1": replies.cooldown(0.2),
-        "help": replies.help_reply(),
-        "denied": replies.denied(),
-        "denied-dm": replies.denied("server_only"),
-    }  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "reply"), every_reply().items())

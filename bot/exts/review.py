@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.checks import check_moderator, is_moderator
 from bot.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, clip
-from bot.store import QuestionGroup, StoreError
+from bot.store import STATUSES, QuestionGroup, StoreError
 
 if TYPE_CHECKING:
     from bot.client import KratomBot
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 EXAMPLE_LIMIT = 300
-Status = Literal["new", "resolved", "dismissed"]
 
 
 class GroupPages(discord.ui.View):
@@ -104,7 +103,8 @@ class Review(
 
     @app_commands.command(name="list", description="Logged questions, most frequent first.")
     @app_commands.describe(status="Which questions (default: new)")
-    async def list_(self, interaction: discord.Interaction, status: Status = "new") -> None:
+    @app_commands.choices(status=[app_commands.Choice(name=status, value=status) for status in STATUSES])
+    async def list_(self, interaction: discord.Interaction, status: str = "new") -> None:
         assert interaction.guild_id is not None
         view = GroupPages(self, interaction.guild_id, status, interaction.user.id)
         embed = await view.render()
