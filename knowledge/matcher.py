@@ -13,7 +13,9 @@ ambiguous ("Did you mean ...?"), or no match.
 Speed: inverted indexes from term to phrasings and to snippets give the candidates, and shared weights
 are accumulated term by term; nothing else is scored. Terms in more than a tenth of the snippets
 ("kratom", "pain") do not open the indexes: they only add to candidates a rarer term found, unless the
-question knows nothing rarer, when the lightest phrasings holding its rarest term are scored.
+question knows nothing rarer, when the lightest phrasings holding its rarest term are scored. Each
+phrasing and snippet keeps its common terms as bits of one integer, so adding them is one `&` per candidate
+(and no per-phrasing term sets are kept after the build).
 """
 
 from __future__ import annotations
@@ -210,25 +212,35 @@ class Matcher:
         self._idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
         self._unknown_weight = weights.unknown * math.log(1 + n)
         self._postings = {term: array("I", ids) for term, ids in postings.items()}
-        self._common = {term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n}
-        self._context = [context for _, context in docs]
+        # Common terms are bits of one integer, so a candidate's common terms are read with one `&`.
+        common = sorted(term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n)
+        self._common_bit = {term: 1 << bit for bit, term in enumerate(common)}
+        masks: dict[int, int] = {}  # one int object per distinct mask: most candidates share a few
+
+        def common_mask(held: frozenset[str]) -> int:
+            mask = sum(self._common_bit[term] for term in held if term in self._common_bit)
+            return masks.setdefault(mask, mask)
+
+        self._context_common = [common_mask(context) for _, context in docs]
 
         # Phrasing-level index, in parallel lists (compact, and quick to read in the scoring loop): each
-        # phrasing's snippet, terms and weight; postings from term to phrasings, lightest phrasing first
-        # (for a given overlap, the lightest phrasing scores highest).
+        # phrasing's snippet, common terms and weight; postings from term to phrasings, lightest phrasing
+        # first (for a given overlap, the lightest phrasing scores highest).
         self._phrase_snippet = array("I")
-        self._phrase_terms: list[frozenset[str]] = []
+        self._phrase_common: list[int] = []
         self._phrase_weight = array("d")
+        phrase_postings: dict[str, list[int]] = defaultdict(list)
         for index, (phrase_terms, _) in enumerate(docs):
             for phrase in filter(None, phrase_terms):
+                for term in phrase:
+                    phrase_postings[term].append(len(self._phrase_snippet))
                 self._phrase_snippet.append(index)
-                self._phrase_terms.append(phrase)
+                self._phrase_common.append(common_mask(phrase))
                 self._phrase_weight.append(self._weight(phrase))
-        phrase_postings: dict[str, list[int]] = defaultdict(list)
-        for pid in sorted(range(len(self._phrase_terms)), key=self._phrase_weight.__getitem__):
-            for term in self._phrase_terms[pid]:
-                phrase_postings[term].append(pid)
-        self._phrase_postings = {term: array("I", ids) for term, ids in phrase_postings.items()}
+        self._phrase_postings = {
+            term: array("I", sorted(ids, key=self._phrase_weight.__getitem__))
+            for term, ids in phrase_postings.items()
+        }
         self._word_list = list(self._known_words)
 
     def _weight(self, query_terms: Iterable[str]) -> float:
@@ -283,11 +295,11 @@ class Matcher:
         if not known:
             return Match(())
         query_weight = sum(self._idf.get(term, self._unknown_weight) * share for term, share in query.items())
-        phrase_snippet, phrase_terms, contexts = self._phrase_snippet, self._phrase_terms, self._context
-        rare = [term for term in known if term not in self._common]
-        common = [term for term in known if term in self._common]
-        shared: dict[int, float] = defaultdict(float)  # phrasing -> weight of the terms it shares
-        covered: dict[int, float] = defaultdict(float)  # snippet -> weight of the terms it knows
+        phrase_snippet = self._phrase_snippet
+        rare = [term for term in known if term not in self._common_bit]
+        common = [term for term in known if term in self._common_bit]
+        shared: dict[int, float] = defaultdict(float)  # phrasing -> weight of the rare terms it shares
+        covered: dict[int, float] = defaultdict(float)  # snippet -> weight of the rare terms it knows
         if rare:
             for term in rare:
                 weight = known[term]
@@ -301,24 +313,35 @@ class Matcher:
             for pid in self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]:
                 shared[pid] = 0.0
                 covered[phrase_snippet[pid]] = 0.0
-        for term in common:  # common terms count only where a rare term (or the fallback) led
-            weight = known[term]
-            for pid in shared:
-                if term in phrase_terms[pid]:
-                    shared[pid] += weight
-            for index in covered:
-                if term in contexts[index]:
-                    covered[index] += weight
+
+        # Common terms count only where a rare term (or the fallback) led: the candidate's common bits
+        # that the question has, each distinct set of them summed once.
+        bits = [(self._common_bit[term], known[term]) for term in common]
+        question_mask = sum(bit for bit, _ in bits)
+        common_weight = {0: 0.0}
+
+        def common_share(mask: int) -> float:
+            mask &= question_mask
+            weight = common_weight.get(mask)
+            if weight is None:
+                weight = common_weight[mask] = sum(w for bit, w in bits if mask & bit)
+            return weight
 
         # Weighted F-measure of question and phrasing: (1 + b²)·shared / (b²·|phrasing| + |question|).
         beta2 = self.weights.recall**2
         best: dict[int, float] = defaultdict(float)
-        phrase_weight = self._phrase_weight
+        phrase_weight, phrase_common = self._phrase_weight, self._phrase_common
         for pid, weight in shared.items():
+            if phrase_common[pid] & question_mask:
+                weight += common_share(phrase_common[pid])
             similarity = (1 + beta2) * weight / (beta2 * phrase_weight[pid] + query_weight)
             index = phrase_snippet[pid]
             if similarity > best[index]:
                 best[index] = similarity
+        context_common = self._context_common
+        for index in covered:
+            if context_common[index] & question_mask:
+                covered[index] += common_share(context_common[index])
         blend = self.weights.coverage
         top = heapq.nlargest(
             limit,
