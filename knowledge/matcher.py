@@ -300,19 +300,20 @@ class Matcher:
         common = [term for term in known if term in self._common_bit]
         shared: dict[int, float] = defaultdict(float)  # phrasing -> weight of the rare terms it shares
         covered: dict[int, float] = defaultdict(float)  # snippet -> weight of the rare terms it knows
-        if rare:
-            for term in rare:
-                weight = known[term]
-                for pid in self._phrase_postings.get(term, ()):
-                    shared[pid] += weight
-                for index in self._postings[term]:
-                    covered[index] += weight
-        else:
-            # Only common terms known ("what is kratom"): the lightest phrasings holding the rarest of them.
-            rarest = min(common, key=lambda term: len(self._postings[term]))
+        for term in rare:
+            weight = known[term]
+            for pid in self._phrase_postings.get(term, ()):
+                shared[pid] += weight
+            for index in self._postings[term]:
+                covered[index] += weight
+        # Only common terms in the asking sentence ("what is kratom", or "does it interact with other
+        # meds?" after a context sentence): the lightest phrasings holding the rarest of them join in.
+        focus = [term for term in common if query[term] == 1.0] or (common if not rare else [])
+        if focus and all(query[term] < 1.0 for term in rare):
+            rarest = min(focus, key=lambda term: len(self._postings[term]))
             for pid in self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]:
-                shared[pid] = 0.0
-                covered[phrase_snippet[pid]] = 0.0
+                shared.setdefault(pid, 0.0)
+                covered.setdefault(phrase_snippet[pid], 0.0)
 
         # Common terms count only where a rare term (or the fallback) led: the candidate's common bits
         # that the question has, each distinct set of them summed once.
