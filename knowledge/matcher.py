@@ -193,31 +193,32 @@ class Matcher:
 
         # Vocabulary for spelling correction: every plain word any snippet uses, mapped to its stem.
         self._known_words: dict[str, str] = {}
-        docs: list[tuple[list[frozenset[str]], frozenset[str]]] = []
+        # Terms are kept as tuples while building (a third of a frozenset's memory: the build's peak is
+        # the 10,000-snippet memory figure) and postings as arrays from the start.
+        docs: list[tuple[list[tuple[str, ...]], tuple[str, ...]]] = []
         for snippet in self.snippets:
             texts = phrasings[snippet.id]
             context_text = " ".join([snippet.title, *snippet.keywords, snippet.answer])
             for word in _plain_terms(" ".join([*texts, context_text])):
                 self._known_words.setdefault(word, stem(word))
-            phrase_terms = [terms(t) for t in texts]
-            docs.append((phrase_terms, terms(context_text).union(*phrase_terms)))
+            phrase_terms = [tuple(terms(t)) for t in texts]
+            docs.append((phrase_terms, tuple(terms(context_text).union(*phrase_terms))))
 
-        document_frequency: dict[str, int] = defaultdict(int)
-        postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
         for index, (_, context) in enumerate(docs):  # a snippet's context holds its phrasings' terms too
             for term in context:
-                document_frequency[term] += 1
                 postings[term].append(index)
+        self._postings = dict(postings)
+        document_frequency = {term: len(ids) for term, ids in self._postings.items()}
         n = max(len(self.snippets), 1)
         self._idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
         self._unknown_weight = weights.unknown * math.log(1 + n)
-        self._postings = {term: array("I", ids) for term, ids in postings.items()}
         # Common terms are bits of one integer, so a candidate's common terms are read with one `&`.
         common = sorted(term for term, df in document_frequency.items() if df > COMMON_TERM_SHARE * n)
         self._common_bit = {term: 1 << bit for bit, term in enumerate(common)}
         masks: dict[int, int] = {}  # one int object per distinct mask: most candidates share a few
 
-        def common_mask(held: frozenset[str]) -> int:
+        def common_mask(held: tuple[str, ...]) -> int:
             mask = sum(self._common_bit[term] for term in held if term in self._common_bit)
             return masks.setdefault(mask, mask)
 
@@ -229,7 +230,7 @@ class Matcher:
         self._phrase_snippet = array("I")
         self._phrase_common: list[int] = []
         self._phrase_weight = array("d")
-        phrase_postings: dict[str, list[int]] = defaultdict(list)
+        phrase_postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
         for index, (phrase_terms, _) in enumerate(docs):
             for phrase in filter(None, phrase_terms):
                 for term in phrase:
