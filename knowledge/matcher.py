@@ -13,7 +13,7 @@ ambiguous ("Did you mean ...?"), or no match.
 Speed: inverted indexes from term to phrasings and to snippets give the candidates, and shared weights
 are accumulated term by term; nothing else is scored. Terms in more than a tenth of the snippets
 ("kratom", "pain") do not open the indexes: they only add to candidates a rarer term found, unless the
-question knows nothing rarer, when the lightest phrasings holding its rarest term are scored. Each
+sentence that asks holds nothing rarer, when the lightest phrasings holding its rarest term join in. Each
 phrasing and snippet keeps its common terms as bits of one integer, so adding them is one `&` per candidate
 (and no per-phrasing term sets are kept after the build).
 """
@@ -307,11 +307,13 @@ class Matcher:
                 shared[pid] += weight
             for index in self._postings[term]:
                 covered[index] += weight
-        # Only common terms in the asking sentence ("what is kratom", or "does it interact with other
-        # meds?" after a context sentence): the lightest phrasings holding the rarest of them join in.
-        focus = [term for term in common if query[term] == 1.0] or (common if not rare else [])
-        if focus and all(query[term] < 1.0 for term in rare):
-            rarest = min(focus, key=lambda term: len(self._postings[term]))
+        # No rare term in the asking sentence ("what is kratom", or "does it interact with other meds?"
+        # after a context sentence): the lightest phrasings holding its rarest common term join in (any
+        # common term's, when the question has no rare term at all and the asking sentence none of them).
+        asking = [term for term in common if query[term] == 1.0]
+        leads = asking or ([] if rare else common)
+        if leads and not any(query[term] == 1.0 for term in rare):
+            rarest = min(leads, key=lambda term: len(self._postings[term]))
             for pid in self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]:
                 shared.setdefault(pid, 0.0)
                 covered.setdefault(phrase_snippet[pid], 0.0)
