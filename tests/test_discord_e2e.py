@@ -21,6 +21,9 @@ from bot.store import Store
 from guardrails import Guardrails, replies
 from knowledge.base import KnowledgeBase
 from tests.fake_discord import FakeDiscord, FakeUser, Sent, World, make_world
+from tests.test_guardrails import DATA, question_set
+
+TRAINING_SETS = (DATA / "calibration.yaml", DATA / "tuning.yaml")
 
 NOTE = replies.messages()["clinician_note"]
 ANSWERED = "what are the side effects of kratom?"
@@ -436,16 +439,11 @@ async def poll(fetch, timeout: float = 5.0):  # noqa: ASYNC109
 
 
 def ambiguous_question(pipeline: Pipeline) -> str:
-    """A question the real knowledge base finds ambiguous (the knowledge is curated in parallel)."""
-    candidates = [
-        "kratom and pain",
-        "is kratom a tree or a herb?",
-        "kratom side effects and addiction",
-        "kratom side effects list",
-        "can elevated prolactin affect your bones",
-    ]
-    for question in candidates:
+    """A question the real knowledge base finds ambiguous: the first among the labelled training questions
+    (thousands of members' wordings; the knowledge is curated, so no fixed question stays ambiguous)."""
+    questions = (q for path in TRAINING_SETS for q, _ in question_set(path))
+    for question in questions:
         match = pipeline.knowledge.match(question)
         if match.is_ambiguous(pipeline.thresholds) and not pipeline.guardrails.check(question):
             return question
-    pytest.skip("no ambiguous question in the current knowledge base")
+    raise AssertionError("no ambiguous question among the training sets: the ambiguous reply is untested")
