@@ -126,8 +126,8 @@ class Match:
 
 @cache
 def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
-    with VOCABULARY_FILE.open(encoding="utf-8") as file:
-        data = yaml.safe_load(file)
+    text = VOCABULARY_FILE.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
     stopwords, synonyms = data["stopwords"], data["synonyms"]
     # YAML reads bare on/off/yes/no/true/false as booleans: such a word must be quoted.
     problems = [
@@ -136,9 +136,24 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
         for word in entries
         if not isinstance(word, str)
     ]
+    problems += _repeated_synonyms(text)
     if problems:
         raise KnowledgeError(problems)
     return frozenset(stopwords), dict(synonyms)
+
+
+def _repeated_synonyms(text: str) -> list[Problem]:
+    """A synonym listed twice: YAML would silently keep the last (curators add entries in parallel)."""
+    top = yaml.compose(text)
+    section = next(value for key, value in top.value if key.value == "synonyms")
+    seen: set[str] = set()
+    problems = []
+    for key, _ in section.value:
+        if key.value in seen:
+            line = key.start_mark.line + 1
+            problems.append(Problem(str(VOCABULARY_FILE), None, "synonyms", f"{key.value!r} twice (line {line})"))
+        seen.add(key.value)
+    return problems
 
 
 @cache

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from knowledge import matcher
 from knowledge.loader import SNIPPETS_DIR, KnowledgeError, load_snippets
 
 GOOD = """
@@ -121,3 +122,19 @@ def test_a_reply_over_discords_limit_is_reported(tmp_path: Path) -> None:
     shutil.copytree(SNIPPETS_DIR, folder)
     with pytest.raises(KnowledgeError, match="over Discord's 2000"):
         load_snippets(folder, render=lambda snippet: "x" * 2001)
+
+
+def test_vocabulary_problems_are_all_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare yes (YAML reads a boolean) and a synonym listed twice (YAML keeps the last, silently)."""
+    vocabulary = tmp_path / "vocabulary.yaml"
+    vocabulary.write_text("stopwords: [the, yes]\nsynonyms:\n  fibro: fibromyalgia\n  fibro: fibre\n")
+    monkeypatch.setattr(matcher, "VOCABULARY_FILE", vocabulary)
+    matcher._vocabulary.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as error:
+            matcher._vocabulary()
+    finally:
+        matcher._vocabulary.cache_clear()
+    text = str(error.value)
+    assert "field 'stopwords': True is not text (quote it)" in text
+    assert "field 'synonyms': 'fibro' twice (line 4)" in text
