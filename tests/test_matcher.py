@@ -75,7 +75,8 @@ def test_an_uncovered_topic_does_not_ride_on_one_shared_word(small: Matcher) -> 
 
 
 def test_context_sentences_count_less_than_the_asking_one(knowledge: KnowledgeBase) -> None:
-    story = "Our lodger left the new bag on the windowsill all week. How should kratom be stored?"
+    # Context words no curator would add (the storage snippet knows "left open", "windowsill" and the like).
+    story = "Our lodger painted the hallway teal. How should kratom be stored?"
     found = knowledge.match(story).answer(DEFAULT_THRESHOLDS)
     assert found is not None and found.id == "kratom-storage"
     # The same words in one asking sentence are all question: the words no snippet knows sink it.
