@@ -15,7 +15,9 @@ are accumulated term by term; nothing else is scored. Terms in more than a tenth
 ("kratom", "pain") do not open the indexes: they only add to candidates a rarer term found, unless the
 sentence that asks holds nothing rarer, when the lightest phrasings holding its rarest term join in. Each
 phrasing and snippet keeps its common terms as bits of one integer, so adding them is one `&` per candidate
-(and no per-phrasing term sets are kept after the build).
+(and no per-phrasing term sets are kept after the build). A snippet can score no more than its coverage
+allows, so snippets are scored best-covered first and the search stops once that bound falls below the
+last of the best scores found: at 10,000 snippets most candidates are never scored.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import math
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 
 import yaml
@@ -44,6 +47,7 @@ MIN_CORRECTABLE_LENGTH = 4  # shorter words are too ambiguous to correct ("cbd" 
 CORRECTION_CUTOFF = 80.0  # rapidfuzz ratio a misspelling needs to be read as a known word
 STOPWORD_CORRECTION_CUTOFF = 90.0  # stricter: "shoud" is "should", but "heart" is not "hear"
 COMMON_TERM_SHARE = 0.1  # terms in more than this share of snippets do not open the candidate index
+BOUND_SLACK = 1e-9  # float rounding: a bound equal to a score must not end the search
 COMMON_ONLY_PHRASINGS = 512  # phrasings scored when the question knows only common terms
 
 
@@ -151,9 +155,24 @@ def _repeated_synonyms(text: str) -> list[Problem]:
     for key, _ in section.value:
         if key.value in seen:
             line = key.start_mark.line + 1
-            problems.append(Problem(str(VOCABULARY_FILE), None, "synonyms", f"{key.value!r} twice (line {line})"))
+            problems.append(
+                Problem(str(VOCABULARY_FILE), None, "synonyms", f"{key.value!r} twice (line {line})")
+            )
         seen.add(key.value)
     return problems
+
+
+def _accumulate(postings: list[tuple[Sequence[int], float]]) -> dict[int, float]:
+    """Each id's summed weight over (ids, weight) postings; the longest list is laid down in one call."""
+    if not postings:
+        return {}
+    postings = sorted(postings, key=lambda posting: len(posting[0]), reverse=True)
+    ids, weight = postings[0]
+    total = dict.fromkeys(ids, weight)
+    for ids, weight in postings[1:]:
+        for i in ids:
+            total[i] = total.get(i, 0.0) + weight
+    return total
 
 
 @cache
@@ -243,16 +262,19 @@ class Matcher:
         # phrasing's snippet, common terms and weight; postings from term to phrasings, lightest phrasing
         # first (for a given overlap, the lightest phrasing scores highest).
         self._phrase_snippet = array("I")
+        self._phrase_start = array("I")  # snippet i's phrasings are ids _phrase_start[i] to [i + 1] - 1
         self._phrase_common: list[int] = []
         self._phrase_weight = array("d")
         phrase_postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
         for index, (phrase_terms, _) in enumerate(docs):
+            self._phrase_start.append(len(self._phrase_snippet))
             for phrase in filter(None, phrase_terms):
                 for term in phrase:
                     phrase_postings[term].append(len(self._phrase_snippet))
                 self._phrase_snippet.append(index)
                 self._phrase_common.append(common_mask(phrase))
                 self._phrase_weight.append(self._weight(phrase))
+        self._phrase_start.append(len(self._phrase_snippet))
         self._phrase_postings = {
             term: array("I", sorted(ids, key=self._phrase_weight.__getitem__))
             for term, ids in phrase_postings.items()
@@ -314,14 +336,8 @@ class Matcher:
         phrase_snippet = self._phrase_snippet
         rare = [term for term in known if term not in self._common_bit]
         common = [term for term in known if term in self._common_bit]
-        shared: dict[int, float] = defaultdict(float)  # phrasing -> weight of the rare terms it shares
-        covered: dict[int, float] = defaultdict(float)  # snippet -> weight of the rare terms it knows
-        for term in rare:
-            weight = known[term]
-            for pid in self._phrase_postings.get(term, ()):
-                shared[pid] += weight
-            for index in self._postings[term]:
-                covered[index] += weight
+        shared = _accumulate([(self._phrase_postings.get(term, ()), known[term]) for term in rare])
+        covered = _accumulate([(self._postings[term], known[term]) for term in rare])
         # No rare term in the asking sentence ("what is kratom", or "does it interact with other meds?"
         # after a context sentence): the lightest phrasings holding its rarest common term join in (any
         # common term's, when the question has no rare term at all and the asking sentence none of them).
@@ -346,27 +362,43 @@ class Matcher:
                 weight = common_weight[mask] = sum(w for bit, w in bits if mask & bit)
             return weight
 
-        # Weighted F-measure of question and phrasing: (1 + b²)·shared / (b²·|phrasing| + |question|).
-        beta2 = self.weights.recall**2
-        best: dict[int, float] = defaultdict(float)
-        phrase_weight, phrase_common = self._phrase_weight, self._phrase_common
-        for pid, weight in shared.items():
-            if phrase_common[pid] & question_mask:
-                weight += common_share(phrase_common[pid])
-            similarity = (1 + beta2) * weight / (beta2 * phrase_weight[pid] + query_weight)
-            index = phrase_snippet[pid]
-            if similarity > best[index]:
-                best[index] = similarity
         context_common = self._context_common
         for index in covered:
             if context_common[index] & question_mask:
                 covered[index] += common_share(context_common[index])
+
+        # Score = (1 - coverage) * best phrasing's similarity + coverage * covered / question weight, the
+        # similarity being the weighted F-measure (1 + b²)·shared / (b²·|phrasing| + |question|). A phrasing
+        # shares at most what its snippet covers, and at most its own weight, so a snippet covering C
+        # scores at most bound(C), rising with C: snippets are scored best-covered first, until that bound
+        # falls below the last of the `limit` best scores found.
+        beta2 = self.weights.recall**2
         blend = self.weights.coverage
-        top = heapq.nlargest(
-            limit,
-            (
-                ((1 - blend) * best.get(index, 0.0) + blend * weight / query_weight, index)
-                for index, weight in covered.items()
-            ),
+        phrase_weight, phrase_common, phrase_start = (
+            self._phrase_weight,
+            self._phrase_common,
+            self._phrase_start,
         )
+        top: list[tuple[float, int]] = []  # a min-heap of (score, snippet index)
+        for index, cover in sorted(covered.items(), key=itemgetter(1), reverse=True):
+            if len(top) == limit:
+                bound = (1 - blend) * (1 + beta2) * cover / (beta2 * cover + query_weight)
+                if bound + blend * cover / query_weight < top[0][0] - BOUND_SLACK:
+                    break
+            best = 0.0
+            for pid in range(phrase_start[index], phrase_start[index + 1]):
+                weight = shared.get(pid)
+                if weight is None:
+                    continue
+                if phrase_common[pid] & question_mask:
+                    weight += common_share(phrase_common[pid])
+                similarity = (1 + beta2) * weight / (beta2 * phrase_weight[pid] + query_weight)
+                if similarity > best:
+                    best = similarity
+            item = ((1 - blend) * best + blend * cover / query_weight, index)
+            if len(top) < limit:
+                heapq.heappush(top, item)
+            elif item > top[0]:
+                heapq.heapreplace(top, item)
+        top.sort(reverse=True)
         return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in top))
