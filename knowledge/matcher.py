@@ -61,7 +61,7 @@ class Thresholds:
     development sets are only checked.
     """
 
-    answer: float = 0.41
+    answer: float = 0.37
     margin: float = 0.01
     suggest: float = 0.3  # the least score offered as a "Did you mean ...?" suggestion
 
@@ -81,7 +81,7 @@ class MatchWeights:
     """
 
     coverage: float = 0.7
-    unknown: float = 2.0
+    unknown: float = 2.5
     recall: float = 1.5
     context: float = 0.2
 
