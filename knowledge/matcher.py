@@ -130,8 +130,13 @@ class Match:
 
 @cache
 def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
-    text = VOCABULARY_FILE.read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    # Parsed once into a node tree: the data is built from it, and repeated keys are read off it.
+    loader = yaml.SafeLoader(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
     stopwords, synonyms = data["stopwords"], data["synonyms"]
     # YAML reads bare on/off/yes/no/true/false as booleans: such a word must be quoted.
     problems = [
@@ -140,16 +145,15 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
         for word in entries
         if not isinstance(word, str)
     ]
-    problems += _repeated_synonyms(text)
+    problems += _repeated_synonyms(node)
     if problems:
         raise KnowledgeError(problems)
     return frozenset(stopwords), dict(synonyms)
 
 
-def _repeated_synonyms(text: str) -> list[Problem]:
+def _repeated_synonyms(document: yaml.MappingNode) -> list[Problem]:
     """A synonym listed twice: YAML would silently keep the last (curators add entries in parallel)."""
-    top = yaml.compose(text)
-    section = next(value for key, value in top.value if key.value == "synonyms")
+    section = next(value for key, value in document.value if key.value == "synonyms")
     seen: set[str] = set()
     problems = []
     for key, _ in section.value:
