@@ -23,6 +23,7 @@ last of the best scores found: at 10,000 snippets most candidates are never scor
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 from array import array
@@ -179,9 +180,35 @@ def _accumulate(postings: list[tuple[Sequence[int], float]]) -> dict[int, float]
     return total
 
 
+class WordsByLength:
+    """Words for `fuzz.ratio` look-ups at a cut-off, grouped by the lengths that can reach it.
+
+    A ratio of r% between lengths m <= n needs 2m / (m + n) >= r / 100, so a word of length n is only
+    compared with words no longer than n·(200 - r)/r and no shorter than n·r/(200 - r): at 80, from two
+    thirds to one and a half times its length. Each group keeps the words' order, so ties resolve as a
+    scan of the whole list would.
+    """
+
+    def __init__(self, words: list[str], cutoff: float) -> None:
+        self._words = words
+        self._cutoff = cutoff
+        self._stretch = (200 - cutoff) / cutoff
+        self._groups: dict[int, list[str]] = {}
+
+    def closest(self, word: str) -> str | None:
+        """The first word with the highest ratio to `word` at or above the cut-off, if any."""
+        length = len(word)
+        group = self._groups.get(length)
+        if group is None:
+            low, high = length / self._stretch - 1e-9, length * self._stretch + 1e-9
+            group = self._groups[length] = [w for w in self._words if low <= len(w) <= high]
+        found = process.extractOne(word, group, scorer=fuzz.ratio, score_cutoff=self._cutoff)
+        return found[0] if found else None
+
+
 @cache
-def _stopword_list() -> list[str]:
-    return sorted(_vocabulary()[0])
+def _stopwords_near_length() -> WordsByLength:
+    return WordsByLength(sorted(_vocabulary()[0]), STOPWORD_CORRECTION_CUTOFF)
 
 
 def _plain_terms(text: str) -> list[str]:
@@ -279,11 +306,18 @@ class Matcher:
                 self._phrase_common.append(common_mask(phrase))
                 self._phrase_weight.append(self._weight(phrase))
         self._phrase_start.append(len(self._phrase_snippet))
+        self._lightest_phrasing = array(
+            "d",
+            (
+                min(self._phrase_weight[start:end], default=math.inf)
+                for start, end in itertools.pairwise(self._phrase_start)
+            ),
+        )
         self._phrase_postings = {
             term: array("I", sorted(ids, key=self._phrase_weight.__getitem__))
             for term, ids in phrase_postings.items()
         }
-        self._word_list = list(self._known_words)
+        self._words_near_length = WordsByLength(list(self._known_words), CORRECTION_CUTOFF)
 
     def _weight(self, query_terms: Iterable[str]) -> float:
         return sum(self._idf.get(term, self._unknown_weight) for term in query_terms)
@@ -320,16 +354,11 @@ class Matcher:
 
         Only for words that are not English (knowledge/english.py): "blood" is not a misspelt "flood".
         """
-        found = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
+        found = self._words_near_length.closest(word)
         if found:
-            return self._known_words[found[0]]
+            return self._known_words[found]
         # A misspelt stop word ("shoud") is dropped rather than counted as an unknown topic word.
-        stopwords = _stopword_list()
-        return (
-            ""
-            if process.extractOne(word, stopwords, scorer=fuzz.ratio, score_cutoff=STOPWORD_CORRECTION_CUTOFF)
-            else None
-        )
+        return "" if _stopwords_near_length().closest(word) else None
 
     def match(self, question: str, limit: int = 3) -> Match:
         query = self.query_terms(question)
@@ -349,9 +378,9 @@ class Matcher:
         leads = asking or ([] if rare else common)
         if leads and not any(query[term] == 1.0 for term in rare):
             rarest = min(leads, key=lambda term: len(self._postings[term]))
-            for pid in self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]:
-                shared.setdefault(pid, 0.0)
-                covered.setdefault(phrase_snippet[pid], 0.0)
+            joined = self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]
+            shared = dict.fromkeys(joined, 0.0) | shared
+            covered = dict.fromkeys(map(phrase_snippet.__getitem__, joined), 0.0) | covered
 
         # Common terms count only where a rare term (or the fallback) led: the candidate's common bits
         # that the question has, each distinct set of them summed once.
@@ -375,20 +404,27 @@ class Matcher:
         # similarity being the weighted F-measure (1 + b²)·shared / (b²·|phrasing| + |question|). A phrasing
         # shares at most what its snippet covers, and at most its own weight, so a snippet covering C
         # scores at most bound(C), rising with C: snippets are scored best-covered first, until that bound
-        # falls below the last of the `limit` best scores found.
+        # falls below the last of the `limit` best scores found. A snippet whose lightest phrasing weighs
+        # more than C is bounded tighter, by that weight, and skipped when even that falls short.
         beta2 = self.weights.recall**2
         blend = self.weights.coverage
-        phrase_weight, phrase_common, phrase_start = (
+        phrase_weight, phrase_common, phrase_start, lightest = (
             self._phrase_weight,
             self._phrase_common,
             self._phrase_start,
+            self._lightest_phrasing,
         )
         top: list[tuple[float, int]] = []  # a min-heap of (score, snippet index)
         for index, cover in sorted(covered.items(), key=itemgetter(1), reverse=True):
             if len(top) == limit:
-                bound = (1 - blend) * (1 + beta2) * cover / (beta2 * cover + query_weight)
-                if bound + blend * cover / query_weight < top[0][0] - BOUND_SLACK:
+                floor = top[0][0] - BOUND_SLACK - blend * cover / query_weight
+                if (1 - blend) * (1 + beta2) * cover / (beta2 * cover + query_weight) < floor:
                     break
+                if (
+                    cover < lightest[index]
+                    and (1 - blend) * (1 + beta2) * cover / (beta2 * lightest[index] + query_weight) < floor
+                ):
+                    continue
             best = 0.0
             for pid in range(phrase_start[index], phrase_start[index + 1]):
                 weight = shared.get(pid)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from knowledge.base import KnowledgeBase
 from knowledge.english import is_english
-from knowledge.matcher import DEFAULT_THRESHOLDS, Matcher, terms
+from knowledge.matcher import CORRECTION_CUTOFF, DEFAULT_THRESHOLDS, Matcher, WordsByLength, terms
 from knowledge.models import Snippet
 from knowledge.text import stem
 
@@ -121,3 +127,22 @@ def test_shipped_knowledge_answers_its_own_phrasings(knowledge: KnowledgeBase) -
             if match.best is None or match.best.snippet.id != s.id:
                 wrong.append((question, s.id, match.best.snippet.id if match.best else None))
     assert not wrong
+
+
+def test_pruned_search_ranks_as_scoring_every_candidate_would(knowledge: KnowledgeBase) -> None:
+    # A limit above the snippet count never fills the heap, so nothing is pruned.
+    cases = yaml.safe_load((Path(__file__).parent / "data" / "calibration.yaml").read_text(encoding="utf-8"))[
+        "cases"
+    ]
+    matcher, everything = knowledge.matcher, len(knowledge.snippets) + 1
+    for question in [case["q"] for case in cases]:
+        assert matcher.match(question).candidates == matcher.match(question, everything).candidates[:3]
+
+
+KNOWN_WORDS = ["kratom", "kratoms", "tolerance", "tolerant", "storage", "stored", "nausea", "itch", "ache"]
+
+
+@given(st.text(alphabet="kratomsel", min_size=1, max_size=12) | st.sampled_from(KNOWN_WORDS))
+def test_length_groups_find_what_a_full_scan_finds(word: str) -> None:
+    full = process.extractOne(word, KNOWN_WORDS, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF)
+    assert WordsByLength(KNOWN_WORDS, CORRECTION_CUTOFF).closest(word) == (full[0] if full else None)
