@@ -130,7 +130,7 @@ class Match:
 
 
 @cache
-def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
+def _vocabulary() -> tuple[frozenset[str], dict[str, str], frozenset[str]]:
     # Parsed once into a node tree: the data is built from it, and repeated keys are read off it.
     loader = yaml.SafeLoader(VOCABULARY_FILE.read_text(encoding="utf-8"))
     try:
@@ -138,18 +138,22 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, str]]:
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    stopwords, synonyms = data["stopwords"], data["synonyms"]
+    stopwords, synonyms, compounds = data["stopwords"], data["synonyms"], data.get("compounds", [])
     # YAML reads bare on/off/yes/no/true/false as booleans: such a word must be quoted.
     problems = [
         Problem(str(VOCABULARY_FILE), None, field, f"{word!r} is not text (quote it)")
-        for field, entries in (("stopwords", stopwords), ("synonyms", [*synonyms, *synonyms.values()]))
+        for field, entries in (
+            ("stopwords", stopwords),
+            ("synonyms", [*synonyms, *synonyms.values()]),
+            ("compounds", compounds),
+        )
         for word in entries
         if not isinstance(word, str)
     ]
     problems += _repeated_synonyms(node)
     if problems:
         raise KnowledgeError(problems)
-    return frozenset(stopwords), dict(synonyms)
+    return frozenset(stopwords), dict(synonyms), frozenset(compounds)
 
 
 def _repeated_synonyms(document: yaml.MappingNode) -> list[Problem]:
@@ -211,11 +215,22 @@ def _stopwords_near_length() -> WordsByLength:
     return WordsByLength(sorted(_vocabulary()[0]), STOPWORD_CORRECTION_CUTOFF)
 
 
+def _joined_compounds(found: list[str], compounds: frozenset[str]) -> list[str]:
+    """`found` with each pair of words that makes a listed compound joined: "well being" -> "wellbeing"."""
+    out: list[str] = []
+    for word in found:
+        if out and out[-1] + word in compounds:
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
+
+
 def _plain_terms(text: str) -> list[str]:
     """Content words of `text`, synonyms mapped, not yet stemmed."""
-    stopwords, synonyms = _vocabulary()
+    stopwords, synonyms, compounds = _vocabulary()
     out = []
-    for word in words(text):
+    for word in _joined_compounds(words(text), compounds):
         for part in synonyms.get(word, word).split():
             if part not in stopwords:
                 out.append(part.replace("'", ""))

@@ -119,6 +119,12 @@ def test_terms_fold_stem_and_drop_stop_words() -> None:
     assert "the" not in terms("the kratom")
 
 
+def test_compounds_written_in_two_parts_are_one_word() -> None:
+    # Split, "well" and "being" are both stop words and the topic would vanish.
+    assert terms("well-being") == terms("well being") == terms("wellbeing") != frozenset()
+    assert terms("health care provider") == terms("healthcare provider")
+
+
 def test_shipped_knowledge_answers_its_own_phrasings(knowledge: KnowledgeBase) -> None:
     wrong = []
     for s in knowledge.snippets:
