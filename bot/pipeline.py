@@ -91,14 +91,8 @@ class Pipeline:
 
     async def _unanswered(self, question: str, asker: Asker, match: Match) -> Reply:
         ambiguous = match.is_ambiguous(self.thresholds)
-        suggestions = (
-            tuple(
-                Suggestion(c.snippet.id, c.snippet.title, c.score)
-                for c in match.candidates
-                if c.score >= self.thresholds.suggest
-            )
-            if ambiguous
-            else ()
+        suggestions = tuple(
+            Suggestion(c.snippet.id, c.snippet.title, c.score) for c in match.suggestions(self.thresholds)
         )
         best = match.best
         entry = UnansweredEntry(

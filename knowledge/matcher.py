@@ -56,15 +56,32 @@ COMMON_ONLY_PHRASINGS = 512  # phrasings scored when the question knows only com
 class Thresholds:
     """When a match is good enough to answer with.
 
-    `answer`: the least score answered; `margin`: how far the best snippet must lead the runner-up.
-    Calibrated by tools/calibrate.py on tests/data/calibration.yaml and tests/data/tuning.yaml (see README,
-    "Matcher calibration"), questions written without sight of the curated phrasings; the held-out and
-    development sets are only checked.
+    `answer`: the least score answered; `margin`: how far the best snippet must lead the runner-up. A long
+    message scores lower for the same fit (every story word it tells counts against it), so beyond
+    `long_after` distinct terms the bars fall by `long_step` per term, never below `long_floor`; but not
+    when the sentences that ask hold a word no snippet knows, the mark of a topic the articles do not cover
+    ("... my pain is better, but is kratom hard on the liver?"). Calibrated
+    by tools/calibrate.py on tests/data/calibration.yaml and tests/data/tuning.yaml (see README, "Matcher
+    calibration"), questions written without sight of the curated phrasings; the held-out and development
+    sets are only checked.
     """
 
     answer: float = 0.37
     margin: float = 0.01
     suggest: float = 0.3  # the least score offered as a "Did you mean ...?" suggestion
+    long_after: int = 10
+    long_step: float = 0.03
+    long_floor: float = 0.2
+
+    def relief(self, terms: int, asks_unknown: bool) -> float:
+        """How far the bars fall for a question of `terms` distinct terms."""
+        if asks_unknown:
+            return 0.0
+        longer = max(0, terms - self.long_after)
+        return max(0.0, min(self.long_step * longer, self.answer - self.long_floor))
+
+    def answers(self, score: float, lead: float, terms: int, asks_unknown: bool) -> bool:
+        return score >= self.answer - self.relief(terms, asks_unknown) and lead >= self.margin
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -101,6 +118,10 @@ class Match:
     """The ranked candidates for one question, best first (at most three)."""
 
     candidates: tuple[Candidate, ...]
+    # The question's distinct terms, and whether its asking sentences hold a word no snippet knows: long
+    # messages are held to lower bars unless they ask about an unknown word (`Thresholds`).
+    terms: int = 0
+    asks_unknown: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -116,17 +137,27 @@ class Match:
 
     def answer(self, thresholds: Thresholds) -> Snippet | None:
         """The snippet to answer with, if the best clears the threshold and leads by the margin."""
-        if (
-            self.best
-            and self.score >= thresholds.answer
-            and self.score - self.runner_up_score >= thresholds.margin
-        ):
+        lead = self.score - self.runner_up_score
+        if self.best and thresholds.answers(self.score, lead, self.terms, self.asks_unknown):
             return self.best.snippet
         return None
 
     def is_ambiguous(self, thresholds: Thresholds) -> bool:
         """More than one snippet fits about equally well."""
-        return self.score >= thresholds.answer and self.score - self.runner_up_score < thresholds.margin
+        return (
+            self.score >= thresholds.answer - self._relief(thresholds)
+            and self.score - self.runner_up_score < thresholds.margin
+        )
+
+    def suggestions(self, thresholds: Thresholds) -> tuple[Candidate, ...]:
+        """The candidates worth offering as "Did you mean ...?" when the match is ambiguous."""
+        if not self.is_ambiguous(thresholds):
+            return ()
+        least = thresholds.suggest - self._relief(thresholds)
+        return tuple(c for c in self.candidates if c.score >= least)
+
+    def _relief(self, thresholds: Thresholds) -> float:
+        return thresholds.relief(self.terms, self.asks_unknown)
 
 
 @cache
@@ -378,8 +409,9 @@ class Matcher:
     def match(self, question: str, limit: int = 3) -> Match:
         query = self.query_terms(question)
         known = {term: self._idf[term] * share for term, share in query.items() if term in self._idf}
+        asks_unknown = any(share == 1.0 and term not in self._idf for term, share in query.items())
         if not known:
-            return Match(())
+            return Match((), len(query), asks_unknown)
         query_weight = sum(self._idf.get(term, self._unknown_weight) * share for term, share in query.items())
         phrase_snippet = self._phrase_snippet
         rare = [term for term in known if term not in self._common_bit]
@@ -456,4 +488,5 @@ class Matcher:
             elif item > top[0]:
                 heapq.heapreplace(top, item)
         top.sort(reverse=True)
-        return Match(tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in top))
+        found = tuple(Candidate(self.snippets[i], round(score, 4)) for score, i in top)
+        return Match(found, len(query), asks_unknown)

@@ -12,7 +12,16 @@ from rapidfuzz import fuzz, process
 
 from knowledge.base import KnowledgeBase
 from knowledge.english import is_english
-from knowledge.matcher import CORRECTION_CUTOFF, DEFAULT_THRESHOLDS, Matcher, WordsByLength, terms
+from knowledge.matcher import (
+    CORRECTION_CUTOFF,
+    DEFAULT_THRESHOLDS,
+    Candidate,
+    Match,
+    Matcher,
+    Thresholds,
+    WordsByLength,
+    terms,
+)
 from knowledge.models import Snippet
 from knowledge.text import stem
 
@@ -105,6 +114,40 @@ def test_margin_turns_a_tie_into_no_answer() -> None:
     tied = Matcher([snippet("a", "kratom strains effects"), snippet("b", "kratom strains effects differ")])
     match = tied.match("kratom strains effects differ effects")
     assert match.is_ambiguous(DEFAULT_THRESHOLDS) or match.answer(DEFAULT_THRESHOLDS) is not None
+
+
+def test_long_messages_are_held_to_lower_bars_down_to_a_floor() -> None:
+    bars = Thresholds(answer=0.4, margin=0.01, suggest=0.3, long_after=10, long_step=0.03, long_floor=0.25)
+    assert bars.relief(10, asks_unknown=False) == 0.0
+    assert bars.relief(12, asks_unknown=False) == pytest.approx(0.06)
+    assert bars.relief(40, asks_unknown=False) == pytest.approx(0.15)  # answer - floor
+    assert bars.relief(40, asks_unknown=True) == 0.0
+    a, b = snippet("a", "kratom storage"), snippet("b", "kratom hair loss")
+    match = Match((Candidate(a, 0.35), Candidate(b, 0.1)), terms=12)
+    assert match.answer(bars) is a
+    assert Match(match.candidates, terms=5).answer(bars) is None
+    assert Match(match.candidates, terms=12, asks_unknown=True).answer(bars) is None
+    tie = Match((Candidate(a, 0.35), Candidate(b, 0.345)), terms=12)
+    assert tie.is_ambiguous(bars) and [c.snippet for c in tie.suggestions(bars)] == [a, b]
+
+
+def test_a_long_story_is_answered_by_its_topic(small: Matcher) -> None:
+    # Every story word the snippets do not know lowers the score of a plain storage question.
+    story = (
+        "Our lodger painted the hallway teal, the dog chewed a slipper, my sister visited from Leeds with her"
+        " twins, a parrot and two goldfish, and the boiler broke on Sunday. How should kratom be stored?"
+    )
+    match = small.match(story)
+    flat = Thresholds(answer=0.37, long_step=0.0)
+    assert match.answer(flat) is None and match.terms > flat.long_after
+    long_bars = Thresholds(answer=0.37, long_after=10, long_step=0.03, long_floor=0.2)
+    found = match.answer(long_bars)
+    assert found is not None and found.id == "storage"
+    # The same story asking about a word no snippet knows is an uncovered topic, not a diluted one.
+    uncovered = small.match(
+        story.replace("How should kratom be stored?", "Is stored kratom bad for the liver?")
+    )
+    assert uncovered.asks_unknown and uncovered.answer(long_bars) is None
 
 
 def test_learned_phrasing_is_matched(small: Matcher) -> None:

@@ -35,6 +35,12 @@ THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(41)]
 # floor even where the data would take the top candidate every time.
 MIN_MARGIN = 0.01
 MARGINS = [MIN_MARGIN, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
+LONG_MESSAGE_BARS = [
+    Thresholds(long_after=after, long_step=step, long_floor=floor)
+    for after in (6, 8, 10, 12, 14)
+    for step in (0.01, 0.02, 0.03, 0.04)
+    for floor in (0.2, 0.25, 0.3)
+]
 WEIGHTS = [
     MatchWeights(coverage=blend, unknown=unknown, recall=recall, context=context)
     for blend in (0.4, 0.5, 0.6, 0.7)
@@ -62,30 +68,72 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def outcomes(matcher: Matcher, cases: list[Case]) -> list[tuple[Case, float, float, bool]]:
-    """(case, best score, lead over the runner-up, best snippet is right) per case."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    case: Case
+    score: float
+    lead: float  # over the runner-up
+    terms: int  # the question's distinct terms
+    asks_unknown: bool  # its asking sentences hold a word no snippet knows
+    right: bool  # the best snippet's reply matches an accept pattern
+
+
+def outcomes(matcher: Matcher, cases: list[Case]) -> list[Outcome]:
     out = []
     for case in cases:
         match = matcher.match(case.question)
         right = bool(match.best) and any(
             p.search(compose.answer(match.best.snippet).text) for p in case.accept
         )
-        out.append((case, match.score, match.score - match.runner_up_score, right))
+        lead = match.score - match.runner_up_score
+        out.append(Outcome(case, match.score, lead, match.terms, match.asks_unknown, right))
     return out
 
 
-def correct(case: Case, score: float, lead: float, right: bool, thresholds: Thresholds) -> bool:
+def correct(outcome: Outcome, thresholds: Thresholds) -> bool:
     """An answerable case answered with a right snippet, or an unanswerable one declined."""
-    answers = score >= thresholds.answer and lead >= thresholds.margin
-    return right and answers if case.answerable else not answers
+    answers = thresholds.answers(outcome.score, outcome.lead, outcome.terms, outcome.asks_unknown)
+    return outcome.right and answers if outcome.case.answerable else not answers
 
 
-def rates(results: list[tuple[Case, float, float, bool]], thresholds: Thresholds) -> tuple[float, float]:
-    answered = [r for r in results if r[0].answerable]
-    unanswered = [r for r in results if not r[0].answerable]
-    hit = sum(correct(*r, thresholds) for r in answered)
-    rejected = sum(correct(*r, thresholds) for r in unanswered)
+def rates(results: list[Outcome], thresholds: Thresholds) -> tuple[float, float]:
+    answered = [r for r in results if r.case.answerable]
+    unanswered = [r for r in results if not r.case.answerable]
+    hit = sum(correct(r, thresholds) for r in answered)
+    rejected = sum(correct(r, thresholds) for r in unanswered)
     return hit / max(len(answered), 1), rejected / max(len(unanswered), 1)
+
+
+def best_thresholds(
+    results: list[Outcome], floor: float, long_bars: list[Thresholds]
+) -> tuple[tuple[bool, float, float, float, int, float, float], Thresholds]:
+    """The settings answering the most while declining at least `floor`, with the key they won on.
+
+    Ties go to the safer side: the higher threshold, then the later, gentler and higher long-message bars.
+    """
+    best: tuple[tuple[bool, float, float, float, int, float, float], Thresholds] | None = None
+    for answer, margin, bars in itertools.product(THRESHOLDS, MARGINS, long_bars):
+        thresholds = Thresholds(
+            answer=answer,
+            margin=margin,
+            long_after=bars.long_after,
+            long_step=bars.long_step,
+            long_floor=bars.long_floor,
+        )
+        answered, unanswered = rates(results, thresholds)
+        key = (
+            unanswered >= floor,
+            answered,
+            unanswered,
+            answer,
+            bars.long_after,
+            -bars.long_step,
+            bars.long_floor,
+        )
+        if best is None or key > best[0]:
+            best = (key, thresholds)
+    assert best is not None
+    return best
 
 
 def main() -> None:
@@ -102,31 +150,34 @@ def main() -> None:
 
     knowledge: KnowledgeBase = load_knowledge()
     cases = [case for path in args.cases for case in load_cases(path)]
-    best: tuple[bool, float, float, float, Thresholds] | None = None
-    for weights in WEIGHTS:
-        results = outcomes(Matcher(knowledge.snippets, weights=weights), cases)
-        for answer, margin in itertools.product(THRESHOLDS, MARGINS):
-            thresholds = Thresholds(answer=answer, margin=margin)
-            answered, unanswered = rates(results, thresholds)
-            key = (unanswered >= args.min_unanswered, answered, unanswered, answer)
-            if best is None or key > best[:4]:
-                best = (*key, thresholds)
-                chosen = weights
-    assert best is not None
-    thresholds = best[4]
-    print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
+    floor = args.min_unanswered
+    # Weights first, with the long-message bars as they are; then, on the chosen weights' outcomes, the
+    # threshold, margin and long-message bars together (the joint grid would take hours).
+    chosen, _ = max(
+        (
+            (weights, best_thresholds(results, floor, [Thresholds()]))
+            for weights in WEIGHTS
+            for results in [outcomes(Matcher(knowledge.snippets, weights=weights), cases)]
+        ),
+        key=lambda pair: pair[1][0],
+    )
     matcher = Matcher(knowledge.snippets, weights=chosen)
+    _, thresholds = best_thresholds(outcomes(matcher, cases), floor, LONG_MESSAGE_BARS)
+    print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
     for path in [*args.cases, *args.check]:
         results = outcomes(matcher, load_cases(path))
         answered, unanswered = rates(results, thresholds)
         print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
         if args.show:
-            for case, score, lead, right in results:
-                if not correct(case, score, lead, right, thresholds):
-                    kind = "ANS" if case.answerable else "UNA"
-                    best = matcher.match(case.question).best
+            for outcome in results:
+                if not correct(outcome, thresholds):
+                    kind = "ANS" if outcome.case.answerable else "UNA"
+                    best = matcher.match(outcome.case.question).best
                     picked = best.snippet.id if best else None
-                    print(f"    {kind} {score:.2f} lead {lead:.2f} right={right} {picked}: {case.question}")
+                    print(
+                        f"    {kind} {outcome.score:.2f} lead {outcome.lead:.2f} terms {outcome.terms}"
+                        f" right={outcome.right} {picked}: {outcome.case.question}"
+                    )
 
 
 if __name__ == "__main__":
