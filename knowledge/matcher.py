@@ -60,10 +60,9 @@ class Thresholds:
     message scores lower for the same fit (every story word it tells counts against it), so beyond
     `long_after` distinct terms the bars fall by `long_step` per term, never below `long_floor`; but not
     when the sentences that ask hold a word no snippet knows, the mark of a topic the articles do not cover
-    ("... my pain is better, but is kratom hard on the liver?"). Calibrated
-    by tools/calibrate.py on tests/data/calibration.yaml and tests/data/tuning.yaml (see README, "Matcher
-    calibration"), questions written without sight of the curated phrasings; the held-out and development
-    sets are only checked.
+    ("... my pain is better, but is kratom hard on the liver?"). Calibrated by tools/calibrate.py on
+    tests/data/calibration.yaml and tests/data/tuning.yaml (see README, "Matcher calibration"), questions
+    written without sight of the curated phrasings; the held-out and development sets are only checked.
     """
 
     answer: float = 0.37
