@@ -79,8 +79,12 @@ class Thresholds:
         longer = max(0, terms - self.long_after)
         return max(0.0, min(self.long_step * longer, self.answer - self.long_floor))
 
+    def bar(self, terms: int, asks_unknown: bool) -> float:
+        """The least score answered for such a question."""
+        return self.answer - self.relief(terms, asks_unknown)
+
     def answers(self, score: float, lead: float, terms: int, asks_unknown: bool) -> bool:
-        return score >= self.answer - self.relief(terms, asks_unknown) and lead >= self.margin
+        return score >= self.bar(terms, asks_unknown) and lead >= self.margin
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -144,7 +148,7 @@ class Match:
     def is_ambiguous(self, thresholds: Thresholds) -> bool:
         """More than one snippet fits about equally well."""
         return (
-            self.score >= thresholds.answer - self._relief(thresholds)
+            self.score >= thresholds.bar(self.terms, self.asks_unknown)
             and self.score - self.runner_up_score < thresholds.margin
         )
 
@@ -152,11 +156,8 @@ class Match:
         """The candidates worth offering as "Did you mean ...?" when the match is ambiguous."""
         if not self.is_ambiguous(thresholds):
             return ()
-        least = thresholds.suggest - self._relief(thresholds)
+        least = thresholds.suggest - thresholds.relief(self.terms, self.asks_unknown)
         return tuple(c for c in self.candidates if c.score >= least)
-
-    def _relief(self, thresholds: Thresholds) -> float:
-        return thresholds.relief(self.terms, self.asks_unknown)
 
 
 @cache
@@ -464,12 +465,10 @@ class Matcher:
         for index, cover in sorted(covered.items(), key=itemgetter(1), reverse=True):
             if len(top) == limit:
                 floor = top[0][0] - BOUND_SLACK - blend * cover / query_weight
-                if (1 - blend) * (1 + beta2) * cover / (beta2 * cover + query_weight) < floor:
+                reach = (1 - blend) * (1 + beta2) * cover
+                if reach / (beta2 * cover + query_weight) < floor:
                     break
-                if (
-                    cover < lightest[index]
-                    and (1 - blend) * (1 + beta2) * cover / (beta2 * lightest[index] + query_weight) < floor
-                ):
+                if reach / (beta2 * max(cover, lightest[index]) + query_weight) < floor:
                     continue
             best = 0.0
             for pid in range(phrase_start[index], phrase_start[index + 1]):

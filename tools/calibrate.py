@@ -17,6 +17,7 @@ same settings scored on each set and on --check sets, which are never used to ch
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
@@ -113,13 +114,7 @@ def best_thresholds(
     """
     best: tuple[tuple[bool, float, float, float, int, float, float], Thresholds] | None = None
     for answer, margin, bars in itertools.product(THRESHOLDS, MARGINS, long_bars):
-        thresholds = Thresholds(
-            answer=answer,
-            margin=margin,
-            long_after=bars.long_after,
-            long_step=bars.long_step,
-            long_floor=bars.long_floor,
-        )
+        thresholds = dataclasses.replace(bars, answer=answer, margin=margin)
         answered, unanswered = rates(results, thresholds)
         key = (
             unanswered >= floor,
