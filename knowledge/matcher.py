@@ -65,10 +65,10 @@ class Thresholds:
     written without sight of the curated phrasings; the held-out and development sets are only checked.
     """
 
-    answer: float = 0.37
+    answer: float = 0.4
     margin: float = 0.01
     suggest: float = 0.3  # the least score offered as a "Did you mean ...?" suggestion
-    long_after: int = 10
+    long_after: int = 8
     long_step: float = 0.03
     long_floor: float = 0.2
 
@@ -102,7 +102,7 @@ class MatchWeights:
     """
 
     coverage: float = 0.7
-    unknown: float = 2.5
+    unknown: float = 2.0
     recall: float = 1.5
     context: float = 0.2
 
