@@ -68,8 +68,8 @@ class Thresholds:
     answer: float = 0.4
     margin: float = 0.01
     suggest: float = 0.3  # the least score offered as a "Did you mean ...?" suggestion
-    long_after: int = 8
-    long_step: float = 0.03
+    long_after: int = 10
+    long_step: float = 0.04
     long_floor: float = 0.2
 
     def relief(self, terms: int, asks_unknown: bool) -> float:
