@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
@@ -24,6 +21,7 @@ from knowledge.matcher import (
 )
 from knowledge.models import Snippet
 from knowledge.text import stem
+from tests.test_guardrails import DATA, question_set
 
 
 def snippet(sid: str, *questions: str, answer: str = "An answer.") -> Snippet:
@@ -180,11 +178,8 @@ def test_shipped_knowledge_answers_its_own_phrasings(knowledge: KnowledgeBase) -
 
 def test_pruned_search_ranks_as_scoring_every_candidate_would(knowledge: KnowledgeBase) -> None:
     # A limit above the snippet count never fills the heap, so nothing is pruned.
-    cases = yaml.safe_load((Path(__file__).parent / "data" / "calibration.yaml").read_text(encoding="utf-8"))[
-        "cases"
-    ]
     matcher, everything = knowledge.matcher, len(knowledge.snippets) + 1
-    for question in [case["q"] for case in cases]:
+    for question, _ in question_set(DATA / "calibration.yaml"):
         assert matcher.match(question).candidates == matcher.match(question, everything).candidates[:3]
 
 

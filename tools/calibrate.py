@@ -107,14 +107,18 @@ def rates(results: list[Outcome], thresholds: Thresholds) -> tuple[float, float]
     return hit / max(len(answered), 1), rejected / max(len(unanswered), 1)
 
 
+# What settings are ranked by: the floor met, answered, declined, then the safer side on ties.
+RankKey = tuple[bool, float, float, float, int, float, float]
+
+
 def best_thresholds(
     results: list[Outcome], floor: float, long_bars: list[Thresholds]
-) -> tuple[tuple[bool, float, float, float, int, float, float], Thresholds]:
+) -> tuple[RankKey, Thresholds]:
     """The settings answering the most while declining at least `floor`, with the key they won on.
 
     Ties go to the safer side: the higher threshold, then the later, gentler and higher long-message bars.
     """
-    best: tuple[tuple[bool, float, float, float, int, float, float], Thresholds] | None = None
+    best: tuple[RankKey, Thresholds] | None = None
     for answer, margin, bars in itertools.product(THRESHOLDS, MARGINS, long_bars):
         thresholds = dataclasses.replace(bars, answer=answer, margin=margin)
         answered, unanswered = rates(results, thresholds)
@@ -150,16 +154,12 @@ def main() -> None:
     floor = args.min_unanswered
     # Weights first, with the long-message bars as they are; then, on the chosen weights' outcomes, the
     # threshold, margin and long-message bars together (the joint grid would take hours).
-    chosen, _ = max(
-        (
-            (weights, best_thresholds(results, floor, [Thresholds()]))
-            for weights in WEIGHTS
-            for results in [outcomes(Matcher(knowledge.snippets, weights=weights), cases)]
-        ),
-        key=lambda pair: pair[1][0],
+    chosen, pooled = max(
+        ((weights, outcomes(Matcher(knowledge.snippets, weights=weights), cases)) for weights in WEIGHTS),
+        key=lambda pair: best_thresholds(pair[1], floor, [Thresholds()])[0],
     )
+    _, thresholds = best_thresholds(pooled, floor, LONG_MESSAGE_BARS)
     matcher = Matcher(knowledge.snippets, weights=chosen)
-    _, thresholds = best_thresholds(outcomes(matcher, cases), floor, LONG_MESSAGE_BARS)
     print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
     for path in [*args.cases, *args.check]:
         results = outcomes(matcher, load_cases(path))
