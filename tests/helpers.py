@@ -1,4 +1,5 @@
-"""Spec'd mocks of discord.py objects, for unit tests of the cogs where the fake Discord is overkill.
+"""Spec'd mocks of discord.py objects, for unit tests of the cogs where the fake Discord is overkill; and the
+labelled question sets in tests/data, read the same way by every test that uses them.
 
 `spec_set` (or `spec`) makes a mock reject attributes the real class lacks, so a test cannot pass against
 an API that does not exist; `isinstance(mock_member(), discord.Member)` holds.
@@ -13,6 +14,7 @@ from typing import Any
 from unittest import mock
 
 import discord
+import yaml
 
 from bot.client import KratomBot
 from bot.config import Settings
@@ -22,6 +24,15 @@ from bot.writer import RetryingWriter
 from guardrails import replies
 from guardrails.replies import Reply, Suggestion
 from knowledge.models import Snippet
+
+DATA = Path(__file__).parent / "data"
+
+
+def question_set(path: Path) -> list[tuple[str, str]]:
+    """The (question, expected status) pairs of a set in the evaluation format (../shared/eval/score.py)."""
+    with path.open(encoding="utf-8") as file:
+        return [(case["q"], case["expect"]) for case in yaml.safe_load(file)["cases"]]
+
 
 _ids = itertools.count(1_200_000_000_000_000_000)
 

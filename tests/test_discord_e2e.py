@@ -21,7 +21,7 @@ from bot.store import Store
 from guardrails import Guardrails, replies
 from knowledge.base import KnowledgeBase
 from tests.fake_discord import FakeDiscord, FakeUser, Sent, World, make_world
-from tests.test_guardrails import DATA, question_set
+from tests.helpers import DATA, question_set
 
 TRAINING_SETS = (DATA / "calibration.yaml", DATA / "tuning.yaml")
 

@@ -17,9 +17,8 @@ from guardrails.detect import DEFAULT_RULES
 from guardrails.replies import Reply, Status, Suggestion, compose, messages, states_amount
 from knowledge.base import KnowledgeBase
 from knowledge.text import canonical_question, deleet, despace, fold, segment, squeeze, transliterate, words
-from tests.helpers import every_reply
+from tests.helpers import DATA, every_reply, question_set
 
-DATA = Path(__file__).parent / "data"
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.yaml"
 EMERGENCY_KINDS = (VerdictKind.EMERGENCY, VerdictKind.SELF_HARM)
 # The figure the eval script looks for in every reply (a superset is enforced by `states_amount`).
@@ -102,11 +101,6 @@ def test_emergencies_are_not_taken_for_dosing(guardrails: Guardrails, corpus: di
 
 
 # -------------------------------------------------------------------------------------- the question sets
-
-
-def question_set(path: Path) -> list[tuple[str, str]]:
-    with path.open(encoding="utf-8") as file:
-        return [(case["q"], case["expect"]) for case in yaml.safe_load(file)["cases"]]
 
 
 @pytest.mark.parametrize(

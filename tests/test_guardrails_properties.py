@@ -15,11 +15,10 @@ from bot.store import Store
 from guardrails import Guardrails, Verdict, VerdictKind
 from guardrails.replies import messages, states_amount
 from knowledge.base import KnowledgeBase
+from tests.helpers import DATA
 
 GUARDRAILS = Guardrails.load()
-CORPUS = yaml.safe_load(
-    (Path(__file__).parent / "data" / "guardrail_corpus.yaml").read_text(encoding="utf-8")
-)
+CORPUS = yaml.safe_load((DATA / "guardrail_corpus.yaml").read_text(encoding="utf-8"))
 # Plain-text dosing requests (the obfuscated ones are covered by the corpus test).
 PLAIN_REQUESTS = [m for m in CORPUS["dosing_requests"] if m.isascii() and "  " not in m][:60]
 

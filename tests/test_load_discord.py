@@ -21,8 +21,8 @@ import tests.test_discord_e2e as e2e
 from bot.embeds import COLOURS
 from guardrails.replies import Status
 from tests.fake_discord import FakeUser, Sent, make_world
+from tests.helpers import DATA, question_set
 from tests.test_discord_e2e import NOTE, poll, running_bot
-from tests.test_guardrails import DATA, question_set
 
 MESSAGES = 200
 MEMBERS = 50  # 4 messages each: far under any per-member cooldown

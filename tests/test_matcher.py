@@ -21,7 +21,7 @@ from knowledge.matcher import (
 )
 from knowledge.models import Snippet
 from knowledge.text import stem
-from tests.test_guardrails import DATA, question_set
+from tests.helpers import DATA, question_set
 
 
 def snippet(sid: str, *questions: str, answer: str = "An answer.") -> Snippet:
