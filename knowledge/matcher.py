@@ -138,19 +138,20 @@ class Match:
     def runner_up_score(self) -> float:
         return self.candidates[1].score if len(self.candidates) > 1 else 0.0
 
+    @property
+    def lead(self) -> float:
+        """How far the best candidate's score is ahead of the runner-up's."""
+        return self.score - self.runner_up_score
+
     def answer(self, thresholds: Thresholds) -> Snippet | None:
         """The snippet to answer with, if the best clears the threshold and leads by the margin."""
-        lead = self.score - self.runner_up_score
-        if self.best and thresholds.answers(self.score, lead, self.terms, self.asks_unknown):
+        if self.best and thresholds.answers(self.score, self.lead, self.terms, self.asks_unknown):
             return self.best.snippet
         return None
 
     def is_ambiguous(self, thresholds: Thresholds) -> bool:
         """More than one snippet fits about equally well."""
-        return (
-            self.score >= thresholds.bar(self.terms, self.asks_unknown)
-            and self.score - self.runner_up_score < thresholds.margin
-        )
+        return self.score >= thresholds.bar(self.terms, self.asks_unknown) and self.lead < thresholds.margin
 
     def suggestions(self, thresholds: Thresholds) -> tuple[Candidate, ...]:
         """The candidates worth offering as "Did you mean ...?" when the match is ambiguous."""

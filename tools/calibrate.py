@@ -87,9 +87,8 @@ def outcomes(matcher: Matcher, cases: list[Case]) -> list[Outcome]:
         right = bool(match.best) and any(
             p.search(compose.answer(match.best.snippet).text) for p in case.accept
         )
-        lead = match.score - match.runner_up_score
         picked = match.best.snippet.id if match.best else None
-        out.append(Outcome(case, match.score, lead, match.terms, match.asks_unknown, right, picked))
+        out.append(Outcome(case, match.score, match.lead, match.terms, match.asks_unknown, right, picked))
     return out
 
 
