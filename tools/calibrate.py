@@ -56,6 +56,7 @@ class Case:
     question: str
     answerable: bool
     accept: tuple[re.Pattern[str], ...]
+    source: Path  # the set it came from, for the per-set rates
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -65,7 +66,7 @@ def load_cases(path: Path) -> list[Case]:
     for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
         if case["expect"] in ("answered", "unanswered") and guardrails.check(case["q"]) is None:
             accept = tuple(re.compile(p, re.IGNORECASE) for p in case.get("accept", []))
-            cases.append(Case(case["q"], case["expect"] == "answered", accept))
+            cases.append(Case(case["q"], case["expect"] == "answered", accept, path))
     return cases
 
 
@@ -161,7 +162,10 @@ def main() -> None:
     matcher = Matcher(knowledge.snippets, weights=chosen)
     print(f"chosen on {len(cases)} cases: {chosen}, {thresholds}")
     for path in [*args.cases, *args.check]:
-        results = outcomes(matcher, load_cases(path))
+        if path in args.cases:  # already matched with the chosen weights in the sweep
+            results = [outcome for outcome in pooled if outcome.case.source == path]
+        else:
+            results = outcomes(matcher, load_cases(path))
         answered, unanswered = rates(results, thresholds)
         print(f"  {path}: answered {answered:.1%}, unanswered {unanswered:.1%}")
         if args.show:
