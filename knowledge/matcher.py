@@ -12,8 +12,8 @@ ambiguous ("Did you mean ...?"), or no match.
 
 Speed: inverted indexes from term to phrasings and to snippets give the candidates, and shared weights
 are accumulated term by term; nothing else is scored. Terms in more than a tenth of the snippets
-("kratom", "pain") do not open the indexes: they only add to candidates a rarer term found, unless the
-sentence that asks holds nothing rarer, when the lightest phrasings holding its rarest term join in. Each
+("kratom", "pain", "doctor") do not open the indexes: they add to candidates a rarer term found, and the
+ones in the sentence that asks bring in only their few lightest phrasings. Each
 phrasing and snippet keeps its common terms as bits of one integer, so adding them is one `&` per candidate
 (and no per-phrasing term sets are kept after the build). A snippet can score no more than its coverage
 allows, so snippets are scored best-covered first and the search stops once that bound falls below the
@@ -49,7 +49,7 @@ CORRECTION_CUTOFF = 80.0  # rapidfuzz ratio a misspelling needs to be read as a 
 STOPWORD_CORRECTION_CUTOFF = 90.0  # stricter: "shoud" is "should", but "heart" is not "hear"
 COMMON_TERM_SHARE = 0.1  # terms in more than this share of snippets do not open the candidate index
 BOUND_SLACK = 1e-9  # float rounding: a bound equal to a score must not end the search
-COMMON_ONLY_PHRASINGS = 512  # phrasings scored when the question knows only common terms
+COMMON_TERM_PHRASINGS = 32  # the lightest phrasings holding it that an asking common term brings in
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Thresholds:
     written without sight of the curated phrasings; the held-out and development sets are only checked.
     """
 
-    answer: float = 0.4
+    answer: float = 0.41
     margin: float = 0.01
     suggest: float = 0.3  # the least score offered as a "Did you mean ...?" suggestion
     long_after: int = 10
@@ -419,18 +419,18 @@ class Matcher:
         common = [term for term in known if term in self._common_bit]
         shared = _accumulate([(self._phrase_postings.get(term, ()), known[term]) for term in rare])
         covered = _accumulate([(self._postings[term], known[term]) for term in rare])
-        # No rare term in the asking sentence ("what is kratom", or "does it interact with other meds?"
-        # after a context sentence): the lightest phrasings holding its rarest common term join in (any
-        # common term's, when the question has no rare term at all and the asking sentence none of them).
+        # The asking sentence's common terms each bring in their lightest phrasings, so "a word with my GP
+        # before trying kratom for my knees" reaches the snippets on doctors, not only those "knee" finds
+        # (every common term does, when the question has no rare term and the asking sentence no common one).
         asking = [term for term in common if query[term] == 1.0]
         leads = asking or ([] if rare else common)
-        if leads and not any(query[term] == 1.0 for term in rare):
-            rarest = min(leads, key=lambda term: len(self._postings[term]))
-            joined = self._phrase_postings.get(rarest, ())[:COMMON_ONLY_PHRASINGS]
-            shared = dict.fromkeys(joined, 0.0) | shared
+        if leads:
+            brought = (self._phrase_postings.get(term, ())[:COMMON_TERM_PHRASINGS] for term in leads)
+            joined = dict.fromkeys(itertools.chain.from_iterable(brought), 0.0)
+            shared = joined | shared
             covered = dict.fromkeys(map(phrase_snippet.__getitem__, joined), 0.0) | covered
 
-        # Common terms count only where a rare term (or the fallback) led: the candidate's common bits
+        # Common terms count only where a rare term or an asking common term led: the candidate's common bits
         # that the question has, each distinct set of them summed once.
         bits = [(self._common_bit[term], known[term]) for term in common]
         question_mask = sum(bit for bit, _ in bits)

@@ -96,6 +96,14 @@ def test_context_sentences_count_less_than_the_asking_one(knowledge: KnowledgeBa
     assert knowledge.match(story.replace(". How", " so how")).answer(DEFAULT_THRESHOLDS) is None
 
 
+def test_the_asking_sentences_common_words_bring_in_candidates(knowledge: KnowledgeBase) -> None:
+    # "knee" is rare and leads to the arthritis snippets; "GP" (read as "doctor") is common, in a tenth of
+    # the snippets or more, and it is what the member asks about.
+    question = "should i have a word with my GP before trying kratom for my knees"
+    found = knowledge.match(question).answer(DEFAULT_THRESHOLDS)
+    assert found is not None and found.id == "consult-clinician-before-use"
+
+
 def test_context_words_count_at_the_context_weight(small: Matcher) -> None:
     weights = small.query_terms("My hair is falling out. Is this from the kratom?")
     assert weights[stem("hair")] == small.weights.context
