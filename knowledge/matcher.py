@@ -13,9 +13,9 @@ ambiguous ("Did you mean ...?"), or no match.
 Speed: inverted indexes from term to phrasings and to snippets give the candidates, and shared weights
 are accumulated term by term; nothing else is scored. Terms in more than a tenth of the snippets
 ("kratom", "pain", "doctor") do not open the indexes: they add to candidates a rarer term found, and the
-ones in the sentence that asks bring in only their few lightest phrasings. Each
-phrasing and snippet keeps its common terms as bits of one integer, so adding them is one `&` per candidate
-(and no per-phrasing term sets are kept after the build). A snippet can score no more than its coverage
+ones in the sentence that asks bring in only their few lightest phrasings. Each phrasing and snippet keeps
+its common terms as bits of one integer, so adding them is one `&` per candidate (and no per-phrasing term
+sets are kept after the build). A snippet can score no more than its coverage
 allows, so snippets are scored best-covered first and the search stops once that bound falls below the
 last of the best scores found: at 10,000 snippets most candidates are never scored.
 """
